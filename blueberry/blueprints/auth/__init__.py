@@ -1,0 +1,125 @@
+"""Sign up, log in with username or phone + password, log out."""
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from blueberry.blueprints.auth.forms import LoginForm, SignupForm
+from blueberry.blueprints.auth.loader import SESSION_TOKEN
+from blueberry.blueprints.auth.redirects import safe_next
+from blueberry.blueprints.forms import apply_field_error, hide_untouched_errors, render_form
+from blueberry.extensions import db, limiter
+from blueberry.i18n import select_locale
+from blueberry.models import User
+from blueberry.services import accounts, sessions
+from blueberry.services.errors import FieldError
+from blueberry.services.phone import looks_like_phone, normalize_phone
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+
+
+def _login_key() -> str:
+    """Throttle key for the account a login attempt names (phone numbers in one spelling)."""
+    raw = request.form.get("login", "")
+    region = current_app.config["PHONE_DEFAULT_REGION"]
+    name = (looks_like_phone(raw) and normalize_phone(raw, region)) or accounts.canonical_username(raw)
+    return f"login:{name}"
+
+
+def _failed(response) -> bool:
+    """Only failed attempts count towards the login throttle."""
+    return response.status_code >= 400
+
+
+def _config_limit(name: str):
+    return lambda: current_app.config[name]
+
+
+def sign_in(user: User) -> None:
+    """Start a fresh server-side session for `user` (a new token defeats session fixation)."""
+    session.clear()
+    token = sessions.start_session(user, request.user_agent.string, request.remote_addr or "")
+    db.session.commit()
+    session[SESSION_TOKEN] = token
+    session.permanent = True
+    login_user(user)
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+@limiter.limit(_config_limit("SIGNUP_LIMIT_PER_IP"), methods=["POST"])
+def signup():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    form = SignupForm()
+    if request.args.get("validate"):
+        return _validate_signup(form)
+    if not form.validate_on_submit():
+        return render_form("auth/signup.html", "auth/_signup_form.html", form)
+    try:
+        user = accounts.create_user(_signup_data(form), current_app.config["PHONE_DEFAULT_REGION"])
+    except FieldError as error:
+        db.session.rollback()
+        apply_field_error(form, error)
+        return render_form("auth/signup.html", "auth/_signup_form.html", form)
+    sign_in(user)
+    flash(_("Welcome to Blueberry, %(name)s!", name=user.display_name), "success")
+    return redirect(url_for("settings.matching"), 303)
+
+
+def _signup_data(form: SignupForm) -> accounts.SignupData:
+    return accounts.SignupData(
+        username=form.username.data,
+        password=form.password.data,
+        age=form.age.data,
+        gender=form.gender.data,
+        phone=form.phone.data or "",
+        display_name=form.display_name.data or "",
+        language=select_locale(),
+    )
+
+
+def _validate_signup(form: SignupForm):
+    """Inline validation while typing: check without saving or hashing anything."""
+    form.validate_on_submit()
+    region = current_app.config["PHONE_DEFAULT_REGION"]
+    checks = {
+        "username": accounts.check_username,
+        "phone": lambda value: accounts.check_phone(value, region),
+    }
+    for name, check in checks.items():
+        if form[name].data and not form[name].errors:
+            try:
+                check(form[name].data)
+            except FieldError as error:
+                apply_field_error(form, error)
+    hide_untouched_errors(form)
+    return render_form("auth/signup.html", "auth/_signup_form.html", form)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_config_limit("LOGIN_LIMIT_PER_IP"), methods=["POST"], deduct_when=_failed)
+@limiter.limit(_config_limit("LOGIN_LIMIT_PER_USER"), key_func=_login_key, methods=["POST"], deduct_when=_failed)
+def login():
+    target = safe_next(request.values.get("next"), url_for("main.home"))
+    if current_user.is_authenticated:
+        return redirect(target)
+    form = LoginForm(next=request.args.get("next", ""))
+    if not form.validate_on_submit():
+        return render_form("auth/login.html", "auth/login.html", form)
+    user = accounts.authenticate(form.login.data, form.password.data, current_app.config["PHONE_DEFAULT_REGION"])
+    if user is None:
+        # One answer for an unknown account and a wrong password.
+        form.form_errors.append(_("Wrong username, phone number or password."))
+        return render_template("auth/login.html", form=form), 401
+    sign_in(user)
+    return redirect(target, 303)
+
+
+@bp.post("/logout")
+def logout():
+    sessions.revoke_session(session.get(SESSION_TOKEN))
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash(_("You are logged out."), "info")
+    return redirect(url_for("auth.login"), 303)

@@ -1,0 +1,36 @@
+"""Flask-Login wiring: a cookie logs a user in only while its server-side session is live."""
+
+from flask import Flask, current_app, jsonify, redirect, request, session, url_for
+from flask_babel import lazy_gettext as _l
+
+from blueberry.extensions import db, login_manager
+from blueberry.htmx import is_htmx
+from blueberry.services.sessions import find_session, touch_session
+
+SESSION_TOKEN = "sid"
+
+
+def load_user(user_id: str):
+    row = find_session(session.get(SESSION_TOKEN), current_app.permanent_session_lifetime)
+    if row is None or str(row.user_id) != user_id or not row.user.is_active:
+        return None
+    if touch_session(row):
+        db.session.commit()
+    return row.user
+
+
+def unauthorized():
+    """Pages go to the login form; htmx and API callers get a 401 they can act on."""
+    login_url = url_for("auth.login", next=request.full_path.rstrip("?"))
+    if is_htmx():
+        return "", 401, {"HX-Redirect": login_url}
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify(error="login_required"), 401
+    return redirect(login_url)
+
+
+def init_login(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.user_loader(load_user)
+    login_manager.unauthorized_handler(unauthorized)
+    login_manager.login_message = _l("Please log in to see that page.")

@@ -1,0 +1,53 @@
+"""Operations: /healthz for probes and the RQ dashboard at /ops/rq/ for staff."""
+
+import rq_dashboard
+from flask import Blueprint, Flask, abort, jsonify, request
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from rq.serializers import JSONSerializer
+from rq_dashboard.web import setup_rq_connection
+
+from blueberry.extensions import get_redis, limiter, login_manager
+from blueberry.services.health import check_health
+
+bp = Blueprint("ops", __name__)
+DASHBOARD = "rq_dashboard"
+# rq-dashboard changes state on these GETs; only POST may.
+STATE_CHANGING_GETS = {"rq_dashboard.requeue_all"}
+
+
+@bp.get("/healthz")
+@limiter.exempt
+def healthz():
+    report, serving = check_health(get_redis(), get_redis(decode=False))
+    return jsonify(report), 200 if serving else 503
+
+
+def guard_dashboard():
+    """Staff only: anonymous → login, others → 403; state changes by POST only."""
+    if request.blueprint != DASHBOARD:
+        return None
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if not current_user.is_staff:
+        abort(403)
+    if request.method == "GET" and request.endpoint in STATE_CHANGING_GETS:
+        abort(405)
+    return None
+
+
+def give_dashboard_csrf(response):
+    """The dashboard's script sends the CSRF token it reads from its own cookie."""
+    if request.blueprint == DASHBOARD and current_user.is_authenticated and current_user.is_staff:
+        response.set_cookie("_csrf_token", generate_csrf(), path="/ops/rq", samesite="Strict", secure=request.is_secure)
+    return response
+
+
+def init_dashboard(app: Flask) -> None:
+    rq_dashboard.web.config.serializer = JSONSerializer
+    app.config.setdefault("RQ_DASHBOARD_REDIS_URL", app.config["REDIS_URL"])
+    setup_rq_connection(app)
+    app.before_request(guard_dashboard)
+    app.after_request(give_dashboard_csrf)
+    app.register_blueprint(rq_dashboard.blueprint, url_prefix="/ops/rq")
+    limiter.exempt(rq_dashboard.blueprint)

@@ -1,0 +1,115 @@
+"""The signed-in user's settings: profile, match preferences, password; language for everyone."""
+
+from flask import Blueprint, current_app, flash, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import refresh
+from flask_login import current_user, login_required
+
+from blueberry.blueprints.auth.loader import SESSION_TOKEN
+from blueberry.blueprints.auth.redirects import safe_next
+from blueberry.blueprints.forms import apply_field_error, hide_untouched_errors, render_form
+from blueberry.blueprints.settings.forms import LanguageForm, MatchSettingForm, PasswordForm, ProfileForm
+from blueberry.extensions import db
+from blueberry.htmx import is_htmx
+from blueberry.services import accounts, matching, sessions
+from blueberry.services.errors import FieldError
+
+bp = Blueprint("settings", __name__, url_prefix="/settings")
+
+
+def _validating() -> bool:
+    return bool(request.args.get("validate"))
+
+
+def _render_checked(page: str, fragment: str, form):
+    """Re-render a form with its errors (inline validation hides those of untouched fields)."""
+    if _validating():
+        hide_untouched_errors(form)
+    return render_form(page, fragment, form)
+
+
+def _saved(message: str, endpoint: str):
+    """After a save, reload the page with a notice (htmx by HX-Redirect, forms by PRG)."""
+    flash(message, "success")
+    if is_htmx():
+        return "", 204, {"HX-Redirect": url_for(endpoint)}
+    return redirect(url_for(endpoint), 303)
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@login_required
+def profile():
+    form = ProfileForm(obj=current_user)
+    page, fragment = "settings/profile.html", "settings/_profile_form.html"
+    if not form.validate_on_submit() or _validating():
+        return _render_checked(page, fragment, form)
+    data = accounts.ProfileData(
+        display_name=form.display_name.data,
+        age=form.age.data,
+        gender=form.gender.data,
+        phone=form.phone.data or "",
+        timezone=form.timezone.data,
+        language=form.language.data,
+    )
+    try:
+        accounts.update_profile(current_user, data, current_app.config["PHONE_DEFAULT_REGION"])
+    except FieldError as error:
+        db.session.rollback()
+        apply_field_error(form, error)
+        return render_form(page, fragment, form)
+    db.session.commit()
+    refresh()  # the language may just have changed
+    return _saved(_("Profile saved."), "settings.profile")
+
+
+@bp.route("/matching", methods=["GET", "POST"], endpoint="matching")
+@login_required
+def matching_settings():
+    setting = current_user.match_setting
+    form = MatchSettingForm(obj=setting)
+    page, fragment = "settings/matching.html", "settings/_matching_form.html"
+    valid = form.validate_on_submit()
+    if valid:
+        try:
+            matching.check_age_range(form.age_min.data, form.age_max.data)
+        except FieldError as error:
+            apply_field_error(form, error)
+            valid = False
+    if not valid or _validating():
+        return _render_checked(page, fragment, form)
+    matching.update_match_setting(
+        setting, form.age_min.data, form.age_max.data, form.radius_km.data, form.preferred_gender.data
+    )
+    db.session.commit()
+    return _saved(_("Match settings saved."), "settings.matching")
+
+
+@bp.route("/accounts", methods=["GET", "POST"], endpoint="accounts")
+@login_required
+def accounts_settings():
+    form = PasswordForm()
+    page, fragment = "settings/accounts.html", "settings/_password_form.html"
+    if not form.validate_on_submit():
+        return render_form(page, fragment, form)
+    try:
+        accounts.change_password(current_user, form.current_password.data, form.new_password.data)
+    except FieldError as error:
+        db.session.rollback()
+        apply_field_error(form, error)
+        return render_form(page, fragment, form)
+    ended = sessions.revoke_other_sessions(current_user, session.get(SESSION_TOKEN))
+    db.session.commit()
+    return _saved(_("Password changed. %(n)d other sessions were signed out.", n=ended), "settings.accounts")
+
+
+@bp.post("/language")
+def language():
+    """Switch the interface language (kept on the account when signed in, else in the session)."""
+    form = LanguageForm()
+    if form.validate_on_submit():
+        session["language"] = form.language.data
+        if current_user.is_authenticated:
+            current_user.language = form.language.data
+            db.session.commit()
+        refresh()
+    return redirect(safe_next(request.form.get("next"), url_for("main.home")), 303)

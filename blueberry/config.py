@@ -1,0 +1,90 @@
+"""Configuration read from the environment (and `.env`), with embedded defaults for development.
+
+Every setting that differs between machines comes from an environment variable; nothing
+secret lives in the code. `make run` prepares `instance/` (secret key, SQLite database,
+embedded Redis socket) before any process starts, so every process reads the same values.
+"""
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE = Path(os.environ.get("BLUEBERRY_INSTANCE", ROOT / "instance"))
+SECRET_KEY_FILE = INSTANCE / "secret_key"
+REDIS_SOCKET = INSTANCE / "redis.sock"
+
+load_dotenv(ROOT / ".env")
+
+
+def _env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def _secret_key(env: str) -> str | None:
+    """SECRET_KEY from the environment, else the one `make run` generated into instance/."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    if env != "production" and SECRET_KEY_FILE.exists():
+        return SECRET_KEY_FILE.read_text().strip()
+    return None
+
+
+def redis_url_default() -> str:
+    return os.environ.get("REDIS_URL") or f"unix://{REDIS_SOCKET}"
+
+
+class Config:
+    ENV = os.environ.get("BLUEBERRY_ENV", "development")
+    SECRET_KEY = _secret_key(ENV)
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "DATABASE_URL", f"sqlite:///{INSTANCE / 'blueberry.db'}"
+    )
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    REDIS_URL = redis_url_default()
+    # Web processes must never wait long on Redis: live features degrade instead.
+    REDIS_SOCKET_TIMEOUT = float(os.environ.get("REDIS_SOCKET_TIMEOUT", "0.5"))
+    REDIS_BREAKER_COOLDOWN = float(os.environ.get("REDIS_BREAKER_COOLDOWN", "2"))
+    ALLOWED_ORIGINS = _env_list("ALLOWED_ORIGINS", "http://127.0.0.1:5000,http://localhost:5000")
+
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(1024 * 1024)))
+    PERMANENT_SESSION_LIFETIME = timedelta(days=int(os.environ.get("SESSION_DAYS", "30")))
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
+    SESSION_COOKIE_NAME = "bb_session"
+    # Pages stay open for hours: a CSRF token is bound to the session, not to a clock.
+    WTF_CSRF_TIME_LIMIT = None
+    WTF_CSRF_HEADERS = ["X-CSRFToken"]
+
+    RATELIMIT_ENABLED = True
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_KEY_PREFIX = "bb:limit"
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    LOGIN_LIMIT_PER_USER = os.environ.get("LOGIN_LIMIT_PER_USER", "5 per minute;20 per hour")
+    LOGIN_LIMIT_PER_IP = os.environ.get("LOGIN_LIMIT_PER_IP", "30 per minute;200 per hour")
+    SIGNUP_LIMIT_PER_IP = os.environ.get("SIGNUP_LIMIT_PER_IP", "10 per hour")
+    PROXY_FIX_X_FOR = int(os.environ.get("PROXY_FIX_X_FOR", "0"))
+
+    LANGUAGES = ("en", "ko")
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Seoul"
+    BABEL_TRANSLATION_DIRECTORIES = str(ROOT / "blueberry" / "translations")
+    PHONE_DEFAULT_REGION = os.environ.get("PHONE_DEFAULT_REGION", "KR")
+
+    SCHEDULER_INTERVAL = 1
+    SESSION_PURGE_EVERY_S = int(os.environ.get("SESSION_PURGE_EVERY_S", "3600"))
+
+    TESTING = False
+
+
+class TestConfig(Config):
+    ENV = "test"
+    TESTING = True
+    SECRET_KEY = "test-secret-key"
+    WTF_CSRF_ENABLED = True
+    LOGIN_LIMIT_PER_USER = "5 per minute"
+    LOGIN_LIMIT_PER_IP = "100 per minute"
+    SIGNUP_LIMIT_PER_IP = "1000 per minute"

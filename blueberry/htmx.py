@@ -1,0 +1,19 @@
+"""HTMX helpers: one URL serves the page or, for htmx, just its fragment."""
+
+from flask import Response, render_template, request
+
+
+def is_htmx() -> bool:
+    """True when htmx made this request (and did not ask for the whole page, as in a boost)."""
+    return request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true"
+
+
+def render_page_or_fragment(page: str, fragment: str, **context) -> str:
+    """The fragment template for htmx requests, the full page otherwise (same context)."""
+    return render_template(fragment if is_htmx() else page, **context)
+
+
+def add_vary_hx_request(response: Response) -> Response:
+    """Caches must key pages and fragments of one URL apart."""
+    response.vary.add("HX-Request")
+    return response

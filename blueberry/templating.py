@@ -1,0 +1,36 @@
+"""Template globals: CSRF token for htmx, the htmx configuration, the current language."""
+
+import json
+
+from flask import Flask
+from flask_babel import get_locale
+from flask_wtf.csrf import generate_csrf
+
+from blueberry.blueprints.settings.forms import LanguageForm
+
+# allowEval off and no inline indicator styles keep the CSP strict; 422/429 fragments swap.
+HTMX_CONFIG = {
+    "includeIndicatorStyles": False,
+    "allowEval": False,
+    "allowScriptTags": False,
+    "selfRequestsOnly": True,
+    "responseHandling": [
+        {"code": "204", "swap": False},
+        {"code": "[23]..", "swap": True},
+        {"code": "(401|403|404|409|413|422|429)", "swap": True, "error": False},
+        {"code": "[45]..", "swap": False, "error": True},
+    ],
+}
+
+
+def _globals() -> dict:
+    return {
+        "htmx_config": json.dumps(HTMX_CONFIG),
+        "htmx_headers": lambda: json.dumps({"X-CSRFToken": generate_csrf()}),
+        "current_language": lambda: str(get_locale() or "en"),
+        "language_form": LanguageForm,
+    }
+
+
+def init_templating(app: Flask) -> None:
+    app.jinja_env.globals.update(_globals())

@@ -1,0 +1,13 @@
+"""gunicorn settings: gevent workers hold thousands of websockets and SSE streams each."""
+
+import os
+
+bind = os.environ.get("BIND", "127.0.0.1:5000")
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+worker_class = "gevent"
+worker_connections = 10000
+# Open streams would otherwise hold a restart for the default 30 s.
+graceful_timeout = 5
+timeout = 30
+accesslog = "-"
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

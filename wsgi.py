@@ -1,0 +1,3 @@
+from blueberry import create_app
+
+app = create_app()
