@@ -74,6 +74,7 @@ class Config:
     BABEL_TRANSLATION_DIRECTORIES = str(ROOT / "blueberry" / "translations")
     PHONE_DEFAULT_REGION = os.environ.get("PHONE_DEFAULT_REGION", "KR")
 
+    PASSWORD_HASH_METHOD = os.environ.get("PASSWORD_HASH_METHOD", "scrypt")
     SCHEDULER_INTERVAL = 1
     SESSION_PURGE_EVERY_S = int(os.environ.get("SESSION_PURGE_EVERY_S", "3600"))
 
@@ -84,6 +85,8 @@ class TestConfig(Config):
     ENV = "test"
     TESTING = True
     SECRET_KEY = "test-secret-key"
+    # Real hashing, cheaper work factor: tests create many users.
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
     WTF_CSRF_ENABLED = True
     LOGIN_LIMIT_PER_USER = "5 per minute"
     LOGIN_LIMIT_PER_IP = "100 per minute"

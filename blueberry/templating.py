@@ -28,8 +28,13 @@ def _globals() -> dict:
         "htmx_config": json.dumps(HTMX_CONFIG),
         "htmx_headers": lambda: json.dumps({"X-CSRFToken": generate_csrf()}),
         "current_language": lambda: str(get_locale() or "en"),
-        "language_form": LanguageForm,
+        "language_form": _language_form,
     }
+
+
+def _language_form() -> LanguageForm:
+    # formdata=None: the footer must render even when the request body is refused (413).
+    return LanguageForm(formdata=None, language=str(get_locale() or "en"))
 
 
 def init_templating(app: Flask) -> None:

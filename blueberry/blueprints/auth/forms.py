@@ -3,18 +3,21 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from blueberry.models.user import MAX_AGE, MIN_AGE
 
 
 def gender_choices():
-    return [("male", _l("Male")), ("female", _l("Female"))]
+    return [SelectChoice("male", _l("Male")), SelectChoice("female", _l("Female"))]
 
 
 class SignupForm(FlaskForm):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(min=3, max=30)])
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=8, max=128)])
+    password = PasswordField(
+        _l("Password"), validators=[DataRequired(), Length(min=8, max=128, message=_l("Use 8 to 128 characters."))]
+    )
     display_name = StringField(_l("Display name"), validators=[Optional(), Length(max=50)])
     age = IntegerField(
         _l("Age"),

@@ -6,21 +6,22 @@ from functools import cache
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional
 
 from blueberry.blueprints.auth.forms import gender_choices
 from blueberry.models.user import MAX_AGE, MIN_AGE
 
-LANGUAGE_CHOICES = [("en", "English"), ("ko", "한국어")]
+LANGUAGE_CHOICES = [SelectChoice("en", "English"), SelectChoice("ko", "한국어")]
 
 
 @cache
-def timezone_choices() -> list[tuple[str, str]]:
-    return [(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones()) if "/" in name]
+def timezone_choices() -> list[SelectChoice]:
+    return [SelectChoice(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones()) if "/" in name]
 
 
 def preferred_gender_choices():
-    return [("any", _l("Anyone")), ("male", _l("Men")), ("female", _l("Women"))]
+    return [SelectChoice("any", _l("Anyone")), SelectChoice("male", _l("Men")), SelectChoice("female", _l("Women"))]
 
 
 class ProfileForm(FlaskForm):
@@ -57,7 +58,9 @@ class MatchSettingForm(FlaskForm):
 
 class PasswordForm(FlaskForm):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=128)])
-    new_password = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=8, max=128)])
+    new_password = PasswordField(
+        _l("New password"), validators=[DataRequired(), Length(min=8, max=128, message=_l("Use 8 to 128 characters."))]
+    )
     confirm_password = PasswordField(
         _l("Repeat new password"),
         validators=[DataRequired(), EqualTo("new_password", message=_l("The two passwords differ."))],

@@ -1,0 +1,128 @@
+"""Operations: dashboard access, /healthz, security headers, error pages, Redis outages."""
+
+import time
+
+import pytest
+
+from tests.conftest import _config, get_csrf, login
+from tests.servers import RedisServer
+
+
+def test_dashboard_anonymous_goes_to_login(client):
+    response = client.get("/ops/rq/")
+    assert response.status_code == 302
+    assert "/auth/login?next=/ops/rq/" in response.headers["Location"]
+
+
+def test_dashboard_forbidden_for_non_staff(client, make_user):
+    make_user("mina")
+    login(client, "mina")
+    assert client.get("/ops/rq/").status_code == 403
+    assert client.get("/ops/rq/0/data/queues.json").status_code == 403
+
+
+def test_dashboard_for_staff_with_relaxed_csp_only_there(client, make_user):
+    make_user("boss", is_staff=True)
+    login(client, "boss")
+    page = client.get("/ops/rq/")
+    assert page.status_code == 200
+    assert "'unsafe-inline'" in page.headers["Content-Security-Policy"]
+    assert client.get_cookie("_csrf_token", path="/ops/rq") is not None
+    assert client.get("/ops/rq/0/data/queues.json").status_code == 200
+    assert "'unsafe-inline'" not in client.get("/").headers["Content-Security-Policy"]
+
+
+def test_dashboard_state_changes_need_post_and_csrf(client, make_user):
+    make_user("boss", is_staff=True)
+    login(client, "boss")
+    assert client.get("/ops/rq/requeue/default").status_code == 405
+    assert client.post("/ops/rq/requeue/default").status_code == 400  # no CSRF token
+    client.get("/ops/rq/")
+    token = client.get_cookie("_csrf_token", path="/ops/rq").value
+    assert client.post("/ops/rq/requeue/default", headers={"X-CSRFToken": token}).status_code == 200
+
+
+def test_security_headers_on_pages(client):
+    headers = client.get("/auth/login").headers
+    csp = headers["Content-Security-Policy"]
+    assert "script-src 'self';" in csp and "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    assert "HX-Request" in headers["Vary"]
+
+
+def test_unknown_route_gets_404_page_and_htmx_toast(client):
+    page = client.get("/no/such/page")
+    assert page.status_code == 404
+    assert "That page does not exist." in page.get_data(as_text=True)
+    assert "<html" in page.get_data(as_text=True)
+    fragment = client.get("/no/such/page", headers={"HX-Request": "true"})
+    assert fragment.status_code == 404
+    assert fragment.headers["HX-Retarget"] == "#toasts"
+    assert "<html" not in fragment.get_data(as_text=True)
+
+
+def test_oversize_body_gets_413(client):
+    response = client.post("/auth/login", data={"login": "x" * (2 * 1024 * 1024), "password": "y"})
+    assert response.status_code == 413
+
+
+def test_healthz_when_all_is_up(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["db"]["ok"] and body["redis"]["ok"]
+    assert body["workers"]["count"] == 0 and body["scheduler"]["ok"] is False
+
+
+@pytest.fixture
+def own_redis(tmp_path):
+    server = RedisServer(tmp_path / "own-redis").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def outage_app_config(db_path, own_redis):
+    return _config(f"sqlite:///{db_path}", own_redis.url, REDIS_BREAKER_COOLDOWN=0.2)
+
+
+@pytest.fixture
+def app_config(request, db_path, redis_server):
+    if "own_redis" in request.fixturenames:
+        return request.getfixturevalue("outage_app_config")
+    return _config(f"sqlite:///{db_path}", redis_server.url)
+
+
+def test_redis_down_pages_and_login_still_answer_quickly(client, make_user, own_redis):
+    make_user("mina")
+    own_redis.stop()
+    started = time.monotonic()
+    assert client.get("/").status_code == 200
+    assert login(client, "mina").status_code == 303
+    assert client.get("/settings/matching").status_code == 200
+    health = client.get("/healthz")
+    elapsed = time.monotonic() - started
+    assert health.status_code == 503
+    assert health.get_json()["redis"]["ok"] is False and health.get_json()["db"]["ok"] is True
+    assert elapsed < 2.0, f"pages waited on the dead Redis ({elapsed:.1f} s)"
+
+
+def test_everything_comes_back_when_redis_returns(client, own_redis):
+    own_redis.stop()
+    assert client.get("/healthz").status_code == 503
+    own_redis.start()
+    time.sleep(0.3)  # the breaker's cool-down in this test
+    assert client.get("/healthz").status_code == 200
+
+
+def test_login_throttle_survives_a_redis_outage_in_memory(client, make_user, own_redis):
+    make_user("mina")
+    own_redis.stop()
+    statuses = [login(client, "mina", "wrong-password").status_code for _ in range(6)]
+    assert statuses[:5] == [401] * 5 and statuses[5] == 429
+
+
+def test_csrf_token_for_logged_out_forms(client):
+    assert len(get_csrf(client, "/auth/signup")) > 20

@@ -1,0 +1,143 @@
+"""Fixtures: a real redis-server, a migrated SQLite database per test, the app and its clients."""
+
+import re
+import shutil
+
+import pytest
+from flask.globals import _cv_app
+from flask.testing import FlaskClient
+import redis
+from flask_migrate import upgrade
+
+from blueberry import create_app
+from blueberry.config import TestConfig
+from blueberry.extensions import db, get_redis
+from blueberry.services import accounts
+from tests.servers import LiveServer, RedisServer
+
+CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory, redis_server):
+    """One SQLite file migrated from empty with the real migrations; each test gets a copy."""
+    path = tmp_path_factory.mktemp("db") / "template.db"
+    app = create_app(_config(f"sqlite:///{path}", redis_server.url))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return path
+
+
+def _config(database_url: str, redis_url: str, **extra) -> dict:
+    config = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
+    config.update(SQLALCHEMY_DATABASE_URI=database_url, REDIS_URL=redis_url, RQ_DASHBOARD_REDIS_URL=redis_url)
+    config["RATELIMIT_STORAGE_URI"] = redis_url
+    config.update(extra)
+    return config
+
+
+@pytest.fixture
+def db_path(tmp_path, migrated_template):
+    path = tmp_path / "blueberry.db"
+    shutil.copy(migrated_template, path)
+    return path
+
+
+@pytest.fixture
+def app_config(db_path, redis_server):
+    """Overridable settings for the `app` fixture."""
+    return _config(f"sqlite:///{db_path}", redis_server.url)
+
+
+@pytest.fixture
+def app(app_config, redis_server):
+    redis_client = redis.Redis.from_url(redis_server.url)
+    redis_client.flushdb()
+    app = create_app(app_config)
+    app.test_client_class = IsolatedClient
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+class IsolatedClient(FlaskClient):
+    """A test client whose requests get their own app context, as under a real server.
+
+    The `app` fixture keeps a context pushed for the test's own database work; Flask would
+    reuse it for requests, sharing `g` (the CSRF token, the logged-in user) between them.
+    """
+
+    def open(self, *args, **kwargs):
+        token = _cv_app.set(None)
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            _cv_app.reset(token)
+            db.session.expire_all()  # the test's session must see what requests committed
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def rdb(app):
+    return get_redis()
+
+
+@pytest.fixture
+def make_user(app):
+    """Factory: a committed user (password `correct-horse` unless given)."""
+    counter = iter(range(1, 10_000))
+
+    def make(username=None, password="correct-horse", age=30, gender="female", phone="", **fields):
+        data = accounts.SignupData(
+            username=username or f"user{next(counter)}", password=password, age=age, gender=gender, phone=phone
+        )
+        user = accounts.create_user(data)
+        for name, value in fields.items():
+            setattr(user, name, value)
+        db.session.commit()
+        return user
+
+    return make
+
+
+def csrf_from(html: str) -> str:
+    match = CSRF_RE.search(html)
+    assert match, "no csrf_token in page"
+    return match.group(1) or match.group(2)
+
+
+def get_csrf(client, url="/auth/login") -> str:
+    return csrf_from(client.get(url).get_data(as_text=True))
+
+
+def login(client, login_id, password="correct-horse", **extra):
+    token = get_csrf(client)
+    return client.post("/auth/login", data={"login": login_id, "password": password, "csrf_token": token, **extra})
+
+
+@pytest.fixture
+def live_server(db_path, redis_server):
+    """The app under gunicorn on a free port, on this test's database and the test Redis."""
+    env = {
+        "DATABASE_URL": f"sqlite:///{db_path}",
+        "REDIS_URL": redis_server.url,
+        "SECRET_KEY": "live-test-secret",
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+    }
+    redis.Redis.from_url(redis_server.url).flushdb()
+    server = LiveServer(env).start()
+    yield server
+    server.stop()
