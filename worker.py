@@ -1,7 +1,8 @@
 """Blueberry's background processes.
 
-    python worker.py work [queue ...]   an RQ worker (all queues by default)
-    python worker.py schedule           the periodic-job scheduler (1-second polling)
+Usage:
+  python worker.py work [queue ...]   an RQ worker (all queues by default)
+  python worker.py schedule           the periodic-job scheduler (1-second polling)
 """
 
 import logging
@@ -43,7 +44,10 @@ def main(argv: list[str]) -> int:
         return 2
     app = create_app()
     with app.app_context():
-        work(app, argv[1:]) if argv[0] == "work" else schedule(app)
+        if argv[0] == "work":
+            work(app, argv[1:])
+        else:
+            schedule(app)
     return 0
 
 

@@ -39,9 +39,7 @@ def redis_url_default() -> str:
 class Config:
     ENV = os.environ.get("BLUEBERRY_ENV", "development")
     SECRET_KEY = _secret_key(ENV)
-    SQLALCHEMY_DATABASE_URI = os.environ.get(
-        "DATABASE_URL", f"sqlite:///{INSTANCE / 'blueberry.db'}"
-    )
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE / 'blueberry.db'}")
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     REDIS_URL = redis_url_default()
     # Web processes must never wait long on Redis: live features degrade instead.

@@ -13,6 +13,4 @@ def limiter_storage_uri(redis_url: str) -> str:
 def configure_limiter(app: Flask) -> None:
     timeout = app.config["REDIS_SOCKET_TIMEOUT"]
     app.config.setdefault("RATELIMIT_STORAGE_URI", limiter_storage_uri(app.config["REDIS_URL"]))
-    app.config.setdefault(
-        "RATELIMIT_STORAGE_OPTIONS", {"socket_timeout": timeout, "socket_connect_timeout": timeout}
-    )
+    app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_timeout": timeout, "socket_connect_timeout": timeout})

@@ -4,9 +4,9 @@ import re
 import shutil
 
 import pytest
+import redis
 from flask.globals import _cv_app
 from flask.testing import FlaskClient
-import redis
 from flask_migrate import upgrade
 
 from blueberry import create_app

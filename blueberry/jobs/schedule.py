@@ -34,7 +34,9 @@ class PeriodicJob:
 def periodic_jobs(config) -> list[PeriodicJob]:
     """Every periodic job of the app; ids are stable so a sync replaces, never duplicates."""
     return [
-        PeriodicJob("purge-stale-state", "blueberry.jobs.maintenance.purge_stale_state", config["SESSION_PURGE_EVERY_S"]),
+        PeriodicJob(
+            "purge-stale-state", "blueberry.jobs.maintenance.purge_stale_state", config["SESSION_PURGE_EVERY_S"]
+        ),
     ]
 
 

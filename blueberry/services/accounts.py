@@ -110,7 +110,6 @@ def valid_timezone(name: str) -> bool:
     return name in zoneinfo.available_timezones()
 
 
-
 @dataclass
 class ProfileData:
     display_name: str

@@ -40,7 +40,12 @@ def _age_s(moment: datetime | None) -> float | None:
 def check_workers(rq_client: redis.Redis) -> dict:
     """RQ workers registered in Redis with the age of their last heartbeat."""
     workers = [
-        {"name": w.name, "state": str(w.get_state()), "queues": w.queue_names(), "heartbeat_age_s": _age_s(w.last_heartbeat)}
+        {
+            "name": w.name,
+            "state": str(w.get_state()),
+            "queues": w.queue_names(),
+            "heartbeat_age_s": _age_s(w.last_heartbeat),
+        }
         for w in Worker.all(connection=rq_client)
     ]
     alive = [w for w in workers if w["heartbeat_age_s"] is not None and w["heartbeat_age_s"] < 600]

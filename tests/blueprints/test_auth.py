@@ -140,8 +140,12 @@ def test_password_change_ends_other_sessions_only(app, make_user):
     token = get_csrf(laptop, "/settings/accounts")
     response = laptop.post(
         "/settings/accounts",
-        data={"current_password": "correct-horse", "new_password": "new-password-1",
-              "confirm_password": "new-password-1", "csrf_token": token},
+        data={
+            "current_password": "correct-horse",
+            "new_password": "new-password-1",
+            "confirm_password": "new-password-1",
+            "csrf_token": token,
+        },
     )
     assert response.status_code == 303
     assert laptop.get("/settings/accounts").status_code == 200
@@ -157,8 +161,12 @@ def test_password_change_needs_the_current_password(client, make_user):
     token = get_csrf(client, "/settings/accounts")
     response = client.post(
         "/settings/accounts",
-        data={"current_password": "nope-nope", "new_password": "new-password-1",
-              "confirm_password": "new-password-1", "csrf_token": token},
+        data={
+            "current_password": "nope-nope",
+            "new_password": "new-password-1",
+            "confirm_password": "new-password-1",
+            "csrf_token": token,
+        },
     )
     assert response.status_code == 422
     assert "not your current password" in response.get_data(as_text=True)

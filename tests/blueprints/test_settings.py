@@ -73,8 +73,14 @@ def test_matching_inline_validation_returns_fragment_and_saves_nothing(client, m
 def test_profile_update_normalizes_phone_and_rejects_others(client, mina, make_user):
     make_user("jun", phone="010-9999-8888")
     token = get_csrf(client, "/settings/profile")
-    data = {"display_name": "Mina K", "age": "31", "gender": "female", "timezone": "Asia/Seoul", "language": "en",
-            "csrf_token": token}
+    data = {
+        "display_name": "Mina K",
+        "age": "31",
+        "gender": "female",
+        "timezone": "Asia/Seoul",
+        "language": "en",
+        "csrf_token": token,
+    }
     taken = client.post("/settings/profile", data={**data, "phone": "+82 10 9999 8888"})
     assert taken.status_code == 422
     assert "belongs to another account" in taken.get_data(as_text=True)
@@ -86,16 +92,24 @@ def test_profile_update_normalizes_phone_and_rejects_others(client, mina, make_u
 
 def test_profile_refuses_unknown_timezone_and_underage(client, mina):
     token = get_csrf(client, "/settings/profile")
-    data = {"display_name": "M", "age": "16", "gender": "female", "timezone": "Mars/Base", "language": "en",
-            "phone": "", "csrf_token": token}
+    data = {
+        "display_name": "M",
+        "age": "16",
+        "gender": "female",
+        "timezone": "Mars/Base",
+        "language": "en",
+        "phone": "",
+        "csrf_token": token,
+    }
     html = client.post("/settings/profile", data=data).get_data(as_text=True)
     assert "18 to 120" in html and "Not a valid choice" in html
 
 
 def test_language_switch_to_korean_for_a_user(client, mina):
     token = get_csrf(client, "/settings/profile")
-    response = client.post("/settings/language", data={"language": "ko", "next": "/settings/profile",
-                                                       "csrf_token": token})
+    response = client.post(
+        "/settings/language", data={"language": "ko", "next": "/settings/profile", "csrf_token": token}
+    )
     assert response.headers["Location"] == "/settings/profile"
     html = client.get("/settings/profile").get_data(as_text=True)
     assert '<html lang="ko">' in html

@@ -108,8 +108,13 @@ def _wait_for(predicate, seconds=15.0):
 def test_scheduler_process_comes_back_after_a_redis_outage(tmp_path, db_path):
     server = RedisServer(tmp_path / "sched-redis").start()
     env = {**os.environ, "REDIS_URL": server.url, "DATABASE_URL": f"sqlite:///{db_path}", "SECRET_KEY": "x"}
-    process = subprocess.Popen([sys.executable, "worker.py", "schedule"], cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "worker.py", "schedule"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     client = redis.Redis.from_url(server.url, decode_responses=True)
     try:
         assert _wait_for(lambda: _heartbeat(client)), "scheduler never beat"
@@ -119,8 +124,9 @@ def test_scheduler_process_comes_back_after_a_redis_outage(tmp_path, db_path):
         assert client.get(SCHEDULER_HEARTBEAT_KEY) is None  # a fresh, empty server
         assert _wait_for(lambda: _heartbeat(client)), "scheduler did not come back"
         assert process.poll() is None
-        assert client.zscore("rq:scheduler:scheduled_jobs", JOB_ID_PREFIX + "purge-stale-state") is not None \
-            or client.exists(f"rq:job:{JOB_ID_PREFIX}purge-stale-state")
+        assert client.zscore(
+            "rq:scheduler:scheduled_jobs", JOB_ID_PREFIX + "purge-stale-state"
+        ) is not None or client.exists(f"rq:job:{JOB_ID_PREFIX}purge-stale-state")
     finally:
         process.terminate()
         process.wait(timeout=10)

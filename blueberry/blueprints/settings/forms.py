@@ -17,7 +17,9 @@ LANGUAGE_CHOICES = [SelectChoice("en", "English"), SelectChoice("ko", "한국어
 
 @cache
 def timezone_choices() -> list[SelectChoice]:
-    return [SelectChoice(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones()) if "/" in name]
+    return [
+        SelectChoice(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones()) if "/" in name
+    ]
 
 
 def preferred_gender_choices():
