@@ -13,7 +13,7 @@ from rq.serializers import JSONSerializer
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from blueberry.extensions import get_redis
+from blueberry.extensions import db, get_redis
 
 QUEUES = ("default", "ai", "ingest", "alarms")
 PENDING = "bb_pending_jobs"
@@ -27,8 +27,11 @@ def get_queue(name: str = "default", connection: redis.Redis | None = None) -> Q
     return Queue(name, connection=connection or get_redis(decode=False), serializer=JSONSerializer)
 
 
-def enqueue_on_commit(session: Session, queue: str, func: str, *args, **kwargs) -> None:
-    """Enqueue `func(*args)` on `queue` once `session` commits (retried 3 times with backoff)."""
+def enqueue_on_commit(queue: str, func: str, *args, **kwargs) -> None:
+    """Enqueue `func(*args)` on `queue` once the request's SQL session commits (retried with backoff)."""
+    session = db.session()
+    if not session.in_transaction():
+        session.begin()  # so that a rollback, even before any SQL, drops the job
     session.info.setdefault(PENDING, []).append((queue, func, args, kwargs))
 
 
@@ -42,15 +45,17 @@ def _drain(session: Session) -> None:
             log.exception("could not enqueue %s on %s", func, queue)
 
 
-def _discard(session: Session) -> None:
-    session.info.pop(PENDING, None)
+def _discard(session: Session, previous_transaction) -> None:
+    # Soft rollback fires even when no SQL ran yet; a savepoint's rollback keeps outer jobs.
+    if not previous_transaction.nested:
+        session.info.pop(PENDING, None)
 
 
 def register_session_hooks() -> None:
     """Install the after-commit / after-rollback hooks once per process."""
     if not event.contains(Session, "after_commit", _after_commit):
         event.listen(Session, "after_commit", _after_commit)
-        event.listen(Session, "after_rollback", _discard)
+        event.listen(Session, "after_soft_rollback", _discard)
 
 
 def _after_commit(session: Session) -> None:
