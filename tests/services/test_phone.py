@@ -3,7 +3,9 @@ import pytest
 from blueberry.services.phone import looks_like_phone, normalize_phone
 
 
-@pytest.mark.parametrize("raw", ["010-1234-5678", "+82 10 1234 5678", "01012345678", "(010) 1234-5678", "+821012345678"])
+@pytest.mark.parametrize(
+    "raw", ["010-1234-5678", "+82 10 1234 5678", "01012345678", "(010) 1234-5678", "+821012345678"]
+)
 def test_korean_spellings_share_one_e164(raw):
     assert normalize_phone(raw) == "+821012345678"
 
