@@ -132,21 +132,17 @@ def test_logout_invalidates_a_copied_cookie(app, client, make_user):
     assert "/auth/login" in response.headers["Location"]
 
 
+def change_password(client, current, new):
+    data = {"current_password": current, "new_password": new, "confirm_password": new}
+    return client.post("/settings/accounts", data={**data, "csrf_token": get_csrf(client, "/settings/accounts")})
+
+
 def test_password_change_ends_other_sessions_only(app, make_user):
     make_user("mina")
     phone, laptop = app.test_client(), app.test_client()
     login(phone, "mina")
     login(laptop, "mina")
-    token = get_csrf(laptop, "/settings/accounts")
-    response = laptop.post(
-        "/settings/accounts",
-        data={
-            "current_password": "correct-horse",
-            "new_password": "new-password-1",
-            "confirm_password": "new-password-1",
-            "csrf_token": token,
-        },
-    )
+    response = change_password(laptop, "correct-horse", "new-password-1")
     assert response.status_code == 303
     assert laptop.get("/settings/accounts").status_code == 200
     assert phone.get("/settings/accounts").status_code == 302
@@ -158,16 +154,7 @@ def test_password_change_ends_other_sessions_only(app, make_user):
 def test_password_change_needs_the_current_password(client, make_user):
     make_user("mina")
     login(client, "mina")
-    token = get_csrf(client, "/settings/accounts")
-    response = client.post(
-        "/settings/accounts",
-        data={
-            "current_password": "nope-nope",
-            "new_password": "new-password-1",
-            "confirm_password": "new-password-1",
-            "csrf_token": token,
-        },
-    )
+    response = change_password(client, "nope-nope", "new-password-1")
     assert response.status_code == 422
     assert "not your current password" in response.get_data(as_text=True)
 

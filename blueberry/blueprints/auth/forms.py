@@ -13,12 +13,9 @@ def gender_choices():
     return [SelectChoice("male", _l("Male")), SelectChoice("female", _l("Female"))]
 
 
-class SignupForm(FlaskForm):
-    username = StringField(_l("Username"), validators=[DataRequired(), Length(min=3, max=30)])
-    password = PasswordField(
-        _l("Password"), validators=[DataRequired(), Length(min=8, max=128, message=_l("Use 8 to 128 characters."))]
-    )
-    display_name = StringField(_l("Display name"), validators=[Optional(), Length(max=50)])
+class PersonForm(FlaskForm):
+    """The fields about the person that sign-up and the profile share (model field names)."""
+
     age = IntegerField(
         _l("Age"),
         validators=[
@@ -28,6 +25,14 @@ class SignupForm(FlaskForm):
     )
     gender = SelectField(_l("Gender"), choices=gender_choices, validators=[DataRequired()])
     phone = StringField(_l("Phone (optional)"), validators=[Optional(), Length(max=25)])
+
+
+class SignupForm(PersonForm):
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(min=3, max=30)])
+    password = PasswordField(
+        _l("Password"), validators=[DataRequired(), Length(min=8, max=128, message=_l("Use 8 to 128 characters."))]
+    )
+    display_name = StringField(_l("Display name"), validators=[Optional(), Length(max=50)])
 
 
 class LoginForm(FlaskForm):

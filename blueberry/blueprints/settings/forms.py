@@ -7,9 +7,9 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange
 
-from blueberry.blueprints.auth.forms import gender_choices
+from blueberry.blueprints.auth.forms import PersonForm
 from blueberry.models.user import MAX_AGE, MIN_AGE
 
 LANGUAGE_CHOICES = [SelectChoice("en", "English"), SelectChoice("ko", "한국어")]
@@ -26,17 +26,8 @@ def preferred_gender_choices():
     return [SelectChoice("any", _l("Anyone")), SelectChoice("male", _l("Men")), SelectChoice("female", _l("Women"))]
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(PersonForm):
     display_name = StringField(_l("Display name"), validators=[DataRequired(), Length(max=50)])
-    age = IntegerField(
-        _l("Age"),
-        validators=[
-            InputRequired(),
-            NumberRange(min=MIN_AGE, max=MAX_AGE, message=_l("Blueberry is for people aged 18 to 120.")),
-        ],
-    )
-    gender = SelectField(_l("Gender"), choices=gender_choices, validators=[DataRequired()])
-    phone = StringField(_l("Phone (optional)"), validators=[Optional(), Length(max=25)])
     timezone = SelectField(_l("Time zone"), choices=timezone_choices, validators=[DataRequired()])
     language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES, validators=[DataRequired()])
 
