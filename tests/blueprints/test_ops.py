@@ -1,11 +1,15 @@
 """Operations: dashboard access, /healthz, security headers, error pages, Redis outages."""
 
+import os
+import subprocess
+import sys
 import time
 
 import pytest
 
+from blueberry import create_app
 from tests.conftest import _config, get_csrf, login
-from tests.servers import RedisServer
+from tests.servers import ROOT, RedisServer
 
 
 def test_dashboard_anonymous_goes_to_login(client):
@@ -126,3 +130,40 @@ def test_login_throttle_survives_a_redis_outage_in_memory(client, make_user, own
 
 def test_csrf_token_for_logged_out_forms(client):
     assert len(get_csrf(client, "/auth/signup")) > 20
+
+
+@pytest.fixture
+def app_with_bug(app):
+    def broken():
+        raise RuntimeError("a bug")
+
+    app.add_url_rule("/broken", "broken", broken)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    return app
+
+
+def test_server_error_page_and_htmx_toast(app_with_bug, client):
+    page = client.get("/broken")
+    assert page.status_code == 500
+    assert "Something went wrong on our side" in page.get_data(as_text=True)
+    fragment = client.get("/broken", headers={"HX-Request": "true"})
+    assert fragment.status_code == 500
+    assert fragment.headers["HX-Reswap"] == "beforeend"
+    assert 'class="toast toast-error"' in fragment.get_data(as_text=True)
+
+
+def test_healthz_503_when_the_database_is_down(tmp_path, redis_server):
+    app = create_app(_config(f"sqlite:///{tmp_path}/missing-dir/x.db", redis_server.url))
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    body = response.get_json()
+    assert body["db"]["ok"] is False and body["redis"]["ok"] is True
+
+
+def test_production_refuses_to_start_without_a_secret_key(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
+    env.update(BLUEBERRY_ENV="production", BLUEBERRY_INSTANCE=str(tmp_path))
+    probe = "from blueberry import create_app; create_app()"
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
