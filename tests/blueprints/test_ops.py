@@ -164,6 +164,8 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
     env.update(BLUEBERRY_ENV="production", BLUEBERRY_INSTANCE=str(tmp_path))
     probe = "from blueberry import create_app; create_app()"
-    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
     assert result.returncode != 0
     assert "SECRET_KEY is not set" in result.stderr
