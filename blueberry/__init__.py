@@ -30,11 +30,11 @@ def _check_config(app: Flask) -> None:
 
 def _init_extensions(app: Flask) -> None:
     from blueberry import models  # noqa: F401  (registers every table with the metadata)
-    from blueberry.blueprints.auth.loader import init_login
     from blueberry.database import init_database
     from blueberry.extensions import babel, csrf, db, limiter, migrate, sock
     from blueberry.i18n import select_locale, select_timezone
     from blueberry.jobs import register_session_hooks
+    from blueberry.login import init_login
     from blueberry.ratelimit import configure_limiter
 
     init_database(app)
@@ -51,11 +51,12 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from blueberry.blueprints import auth, main, ops, settings
     from blueberry.cli import register_cli
+    from blueberry.errors import register_error_handlers
 
     for blueprint in (main.bp, auth.bp, settings.bp, ops.bp):
         app.register_blueprint(blueprint)
     ops.init_dashboard(app)
-    main.register_error_handlers(app)
+    register_error_handlers(app)
     register_cli(app)
 
 

@@ -64,6 +64,8 @@ class Config:
     LOGIN_LIMIT_PER_USER = os.environ.get("LOGIN_LIMIT_PER_USER", "5 per minute;20 per hour")
     LOGIN_LIMIT_PER_IP = os.environ.get("LOGIN_LIMIT_PER_IP", "30 per minute;200 per hour")
     SIGNUP_LIMIT_PER_IP = os.environ.get("SIGNUP_LIMIT_PER_IP", "10 per hour")
+    # Inline checks while typing (is this username free?) have their own, larger allowance.
+    SIGNUP_CHECK_LIMIT_PER_IP = os.environ.get("SIGNUP_CHECK_LIMIT_PER_IP", "300 per hour")
     PROXY_FIX_X_FOR = int(os.environ.get("PROXY_FIX_X_FOR", "0"))
 
     LANGUAGES = ("en", "ko")
@@ -89,3 +91,4 @@ class TestConfig(Config):
     LOGIN_LIMIT_PER_USER = "5 per minute"
     LOGIN_LIMIT_PER_IP = "100 per minute"
     SIGNUP_LIMIT_PER_IP = "1000 per minute"
+    SIGNUP_CHECK_LIMIT_PER_IP = "1000 per minute"

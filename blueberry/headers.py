@@ -17,11 +17,11 @@ OPS_CSP = (
     "style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; "
     "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
-OPS_PREFIX = "/ops/rq"
+OPS_BLUEPRINT = "rq_dashboard"
 
 
 def add_security_headers(response: Response) -> Response:
-    csp = OPS_CSP if request.path.startswith(OPS_PREFIX) else STRICT_CSP
+    csp = OPS_CSP if request.blueprint == OPS_BLUEPRINT else STRICT_CSP
     response.headers.setdefault("Content-Security-Policy", csp)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")

@@ -6,7 +6,7 @@ from flask import Flask
 from flask_babel import get_locale
 from flask_wtf.csrf import generate_csrf
 
-from blueberry.blueprints.settings.forms import LanguageForm
+from blueberry.forms import LanguageForm
 
 # allowEval off and no inline indicator styles keep the CSP strict; 422/429 fragments swap.
 HTMX_CONFIG = {
@@ -17,7 +17,8 @@ HTMX_CONFIG = {
     "responseHandling": [
         {"code": "204", "swap": False},
         {"code": "[23]..", "swap": True},
-        {"code": "(401|403|404|409|413|422|429)", "swap": True, "error": False},
+        # Our error responses retarget to the toast area, so they are safe to swap.
+        {"code": "(400|401|403|404|405|409|413|422|429|500)", "swap": True, "error": False},
         {"code": "[45]..", "swap": False, "error": True},
     ],
 }

@@ -1,11 +1,13 @@
 """Accounts: sign-up, password login by username or phone, profile and password changes."""
 
 import re
+import unicodedata
 import zoneinfo
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from blueberry.extensions import db
 from blueberry.models import MatchSetting, User
@@ -30,7 +32,8 @@ class SignupData:
 
 
 def canonical_username(raw: str) -> str:
-    return (raw or "").strip().lower()
+    """One spelling per name: NFKC (fullwidth `ｍｉｎａ` is `mina`, Hangul composed), case-folded."""
+    return unicodedata.normalize("NFKC", raw or "").strip().casefold()
 
 
 def check_username(raw: str) -> str:
@@ -69,7 +72,7 @@ def create_user(data: SignupData, region: str = "KR") -> User:
     user = User(
         username=username,
         password_hash=hash_password(data.password),
-        display_name=(data.display_name or data.username).strip(),
+        display_name=(data.display_name or "").strip() or username,
         age=data.age,
         gender=data.gender,
         phone=phone,
@@ -77,8 +80,18 @@ def create_user(data: SignupData, region: str = "KR") -> User:
     )
     user.match_setting = MatchSetting()
     db.session.add(user)
-    db.session.flush()
+    _flush_unique()
     return user
+
+
+def _flush_unique() -> None:
+    """Flush; a unique clash that slipped past the checks (two requests at once) is a FieldError."""
+    try:
+        db.session.flush()
+    except IntegrityError as error:
+        if "phone" in str(error.orig):
+            raise FieldError("phone", _l("That phone number belongs to another account.")) from error
+        raise FieldError("username", _l("That username is taken.")) from error
 
 
 def find_login_user(login: str, region: str = "KR") -> User | None:
@@ -87,7 +100,16 @@ def find_login_user(login: str, region: str = "KR") -> User | None:
     if looks_like_phone(login):
         phone = normalize_phone(login, region)
         return db.session.scalar(select(User).where(User.phone == phone)) if phone else None
-    return db.session.scalar(select(User).where(func.lower(User.username) == canonical_username(login)))
+    return db.session.scalar(select(User).where(User.username == canonical_username(login)))
+
+
+def login_throttle_key(login: str, region: str = "KR") -> str:
+    """The throttle key of the account a login names, whichever way it is spelled."""
+    user = find_login_user(login, region)
+    if user is not None:
+        return f"user:{user.id}"
+    phone = looks_like_phone(login) and normalize_phone(login, region)
+    return f"name:{phone or canonical_username(login)}"
 
 
 def authenticate(login: str, password: str, region: str = "KR") -> User | None:
@@ -128,4 +150,10 @@ def update_profile(user: User, data: ProfileData, region: str = "KR") -> None:
     user.display_name = data.display_name.strip()
     user.age, user.gender, user.phone = data.age, data.gender, phone
     user.timezone, user.language = data.timezone, data.language
+    _flush_unique()
+
+
+def set_language(user: User, language: str) -> None:
+    """Remember the interface language on the account."""
+    user.language = language
     db.session.flush()

@@ -64,10 +64,12 @@ def check_scheduler(client: redis.Redis) -> dict:
 def check_health(client: redis.Redis, rq_client: redis.Redis) -> tuple[dict, bool]:
     """The report and whether the app can serve (the database and Redis are up)."""
     report = {"db": check_database(), "redis": check_redis(client)}
+    report["workers"] = report["scheduler"] = {"ok": False, "error": "redis down"}
     if report["redis"]["ok"]:
-        report["workers"] = check_workers(rq_client)
-        report["scheduler"] = check_scheduler(client)
-    else:
-        report["workers"] = report["scheduler"] = {"ok": False, "error": "redis down"}
+        try:
+            report["workers"] = check_workers(rq_client)
+            report["scheduler"] = check_scheduler(client)
+        except redis.RedisError as error:  # Redis went away after the ping
+            report["redis"] = {"ok": False, "error": str(error)}
     serving = report["db"]["ok"] and report["redis"]["ok"]
     return {"status": "ok" if serving else "down", **report}, serving

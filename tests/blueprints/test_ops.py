@@ -1,6 +1,7 @@
 """Operations: dashboard access, /healthz, security headers, error pages, Redis outages."""
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -113,6 +114,21 @@ def test_redis_down_pages_and_login_still_answer_quickly(client, make_user, own_
     assert elapsed < 2.0, f"pages waited on the dead Redis ({elapsed:.1f} s)"
 
 
+def test_a_hung_redis_costs_one_timeout_then_the_breaker_answers_at_once(client, own_redis):
+    own_redis.process.send_signal(signal.SIGSTOP)  # accepts connections, never answers
+    try:
+        started = time.monotonic()
+        assert client.get("/healthz").status_code == 503
+        first = time.monotonic() - started
+        started = time.monotonic()
+        assert client.get("/healthz").status_code == 503
+        second = time.monotonic() - started
+    finally:
+        own_redis.process.send_signal(signal.SIGCONT)
+    assert first >= 0.4  # the 0.5 s socket timeout, once
+    assert second < 0.2, f"the breaker did not open ({second:.2f} s)"
+
+
 def test_everything_comes_back_when_redis_returns(client, own_redis):
     own_redis.stop()
     assert client.get("/healthz").status_code == 503
@@ -169,3 +185,12 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path):
     )
     assert result.returncode != 0
     assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_htmx_csrf_failure_becomes_a_toast_whatever_the_element_selects(client, make_user):
+    make_user("mina")
+    login(client, "mina")
+    response = client.post("/settings/matching?validate=1", headers={"HX-Request": "true"}, data={"age_min": "20"})
+    assert response.status_code == 400
+    assert response.headers["HX-Reselect"] == ".toast"
+    assert "Your form expired" in response.get_data(as_text=True)

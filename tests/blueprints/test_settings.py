@@ -121,3 +121,20 @@ def test_language_follows_accept_language_for_visitors(client):
     assert '<html lang="ko">' in html
     html = client.get("/", headers={"Accept-Language": "de,en;q=0.5"}).get_data(as_text=True)
     assert '<html lang="en">' in html
+
+
+def test_profile_inline_validation_checks_the_phone(client, mina):
+    token = get_csrf(client, "/settings/profile")
+    data = {
+        "display_name": "Mina",
+        "age": "30",
+        "gender": "female",
+        "timezone": "Asia/Seoul",
+        "language": "en",
+        "phone": "12345",
+        "csrf_token": token,
+    }
+    response = client.post("/settings/profile?validate=1", data=data, headers={"HX-Request": "true"})
+    assert response.status_code == 422
+    assert "valid phone number" in response.get_data(as_text=True)
+    assert db.session.get(User, mina.id).phone == "+821011112222"

@@ -5,30 +5,30 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from blueberry.blueprints.auth.forms import LoginForm, SignupForm
-from blueberry.blueprints.auth.loader import SESSION_TOKEN
-from blueberry.blueprints.auth.redirects import safe_next
-from blueberry.blueprints.forms import apply_field_error, hide_untouched_errors, render_form
+from blueberry.errors import render_error
 from blueberry.extensions import db, limiter
+from blueberry.forms import apply_field_error, hide_untouched_errors, render_form, run_field_checks
 from blueberry.i18n import select_locale
+from blueberry.login import LOGIN_SCOPE, SESSION_TOKEN
 from blueberry.models import User
+from blueberry.redirects import safe_next
 from blueberry.services import accounts, sessions
 from blueberry.services.errors import FieldError
-from blueberry.services.phone import looks_like_phone, normalize_phone
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 
 def _login_key() -> str:
-    """Throttle key for the account a login attempt names (phone numbers in one spelling)."""
-    raw = request.form.get("login", "")
-    region = current_app.config["PHONE_DEFAULT_REGION"]
-    name = (looks_like_phone(raw) and normalize_phone(raw, region)) or accounts.canonical_username(raw)
-    return f"login:{name}"
+    """Throttle key of the account a login attempt names (username and phone share one)."""
+    return "login:" + accounts.login_throttle_key(request.form.get("login", ""), _region())
 
 
-def _failed(response) -> bool:
-    """Only failed attempts count towards the login throttle."""
-    return response.status_code >= 400
+def _region() -> str:
+    return current_app.config["PHONE_DEFAULT_REGION"]
+
+
+def _validating() -> bool:
+    return bool(request.args.get("validate"))
 
 
 def _config_limit(name: str):
@@ -46,17 +46,18 @@ def sign_in(user: User) -> None:
 
 
 @bp.route("/signup", methods=["GET", "POST"])
-@limiter.limit(_config_limit("SIGNUP_LIMIT_PER_IP"), methods=["POST"])
+@limiter.limit(_config_limit("SIGNUP_LIMIT_PER_IP"), methods=["POST"], exempt_when=_validating)
+@limiter.limit(_config_limit("SIGNUP_CHECK_LIMIT_PER_IP"), methods=["POST"], exempt_when=lambda: not _validating())
 def signup():
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
     form = SignupForm()
-    if request.args.get("validate"):
+    if _validating():
         return _validate_signup(form)
     if not form.validate_on_submit():
         return render_form("auth/signup.html", "auth/_signup_form.html", form)
     try:
-        user = accounts.create_user(_signup_data(form), current_app.config["PHONE_DEFAULT_REGION"])
+        user = accounts.create_user(_signup_data(form), _region())
     except FieldError as error:
         db.session.rollback()
         apply_field_error(form, error)
@@ -81,24 +82,16 @@ def _signup_data(form: SignupForm) -> accounts.SignupData:
 def _validate_signup(form: SignupForm):
     """Inline validation while typing: check without saving or hashing anything."""
     form.validate_on_submit()
-    region = current_app.config["PHONE_DEFAULT_REGION"]
-    checks = {
-        "username": accounts.check_username,
-        "phone": lambda value: accounts.check_phone(value, region),
-    }
-    for name, check in checks.items():
-        if form[name].data and not form[name].errors:
-            try:
-                check(form[name].data)
-            except FieldError as error:
-                apply_field_error(form, error)
+    run_field_checks(form, {"username": accounts.check_username, "phone": lambda v: accounts.check_phone(v, _region())})
     hide_untouched_errors(form)
     return render_form("auth/signup.html", "auth/_signup_form.html", form)
 
 
+# Every attempt counts, and is counted before the password is checked: counting only failures
+# after the fact would let a burst of parallel guesses through.
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_config_limit("LOGIN_LIMIT_PER_IP"), methods=["POST"], deduct_when=_failed)
-@limiter.limit(_config_limit("LOGIN_LIMIT_PER_USER"), key_func=_login_key, methods=["POST"], deduct_when=_failed)
+@limiter.limit(_config_limit("LOGIN_LIMIT_PER_IP"), methods=["POST"])
+@limiter.shared_limit(_config_limit("LOGIN_LIMIT_PER_USER"), LOGIN_SCOPE, key_func=_login_key, methods=["POST"])
 def login():
     target = safe_next(request.values.get("next"), url_for("main.home"))
     if current_user.is_authenticated:
@@ -106,7 +99,7 @@ def login():
     form = LoginForm(next=request.args.get("next", ""))
     if not form.validate_on_submit():
         return render_form("auth/login.html", "auth/login.html", form)
-    user = accounts.authenticate(form.login.data, form.password.data, current_app.config["PHONE_DEFAULT_REGION"])
+    user = accounts.authenticate(form.login.data, form.password.data, _region())
     if user is None:
         # One answer for an unknown account and a wrong password.
         form.form_errors.append(_("Wrong username, phone number or password."))
@@ -123,3 +116,13 @@ def logout():
     session.clear()
     flash(_("You are logged out."), "info")
     return redirect(url_for("auth.login"), 303)
+
+
+@bp.errorhandler(429)
+def too_many_attempts(error):
+    """A throttled login re-renders the login form with the reason (Retry-After is set)."""
+    if request.endpoint != "auth.login":
+        return render_error(429)
+    form = LoginForm()
+    form.form_errors.append(_("Too many attempts. Please wait a moment and try again."))
+    return render_template("auth/login.html", form=form), 429

@@ -2,29 +2,10 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, IntegerField, PasswordField, SelectField, StringField
-from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms import HiddenField, PasswordField, StringField
+from wtforms.validators import DataRequired, Length
 
-from blueberry.models.user import MAX_AGE, MIN_AGE
-
-
-def gender_choices():
-    return [SelectChoice("male", _l("Male")), SelectChoice("female", _l("Female"))]
-
-
-class PersonForm(FlaskForm):
-    """The fields about the person that sign-up and the profile share (model field names)."""
-
-    age = IntegerField(
-        _l("Age"),
-        validators=[
-            InputRequired(),
-            NumberRange(min=MIN_AGE, max=MAX_AGE, message=_l("Blueberry is for people aged 18 to 120.")),
-        ],
-    )
-    gender = SelectField(_l("Gender"), choices=gender_choices, validators=[DataRequired()])
-    phone = StringField(_l("Phone (optional)"), validators=[Optional(), Length(max=25)])
+from blueberry.forms import PersonForm, display_name_field
 
 
 class SignupForm(PersonForm):
@@ -32,7 +13,7 @@ class SignupForm(PersonForm):
     password = PasswordField(
         _l("Password"), validators=[DataRequired(), Length(min=8, max=128, message=_l("Use 8 to 128 characters."))]
     )
-    display_name = StringField(_l("Display name"), validators=[Optional(), Length(max=50)])
+    display_name = display_name_field(required=False)
 
 
 class LoginForm(FlaskForm):

@@ -5,12 +5,12 @@ from flask_babel import gettext as _
 from flask_babel import refresh
 from flask_login import current_user, login_required
 
-from blueberry.blueprints.auth.loader import SESSION_TOKEN
-from blueberry.blueprints.auth.redirects import safe_next
-from blueberry.blueprints.forms import apply_field_error, hide_untouched_errors, render_form
-from blueberry.blueprints.settings.forms import LanguageForm, MatchSettingForm, PasswordForm, ProfileForm
-from blueberry.extensions import db
+from blueberry.blueprints.settings.forms import MatchSettingForm, PasswordForm, ProfileForm
+from blueberry.extensions import db, limiter
+from blueberry.forms import LanguageForm, apply_field_error, hide_untouched_errors, render_form, run_field_checks
 from blueberry.htmx import is_htmx
+from blueberry.login import LOGIN_SCOPE, SESSION_TOKEN
+from blueberry.redirects import safe_next
 from blueberry.services import accounts, matching, sessions
 from blueberry.services.errors import FieldError
 
@@ -41,7 +41,10 @@ def _saved(message: str, endpoint: str):
 def profile():
     form = ProfileForm(obj=current_user)
     page, fragment = "settings/profile.html", "settings/_profile_form.html"
+    region = current_app.config["PHONE_DEFAULT_REGION"]
     if not form.validate_on_submit() or _validating():
+        if _validating():
+            run_field_checks(form, {"phone": lambda v: accounts.check_phone(v, region, user_id=current_user.id)})
         return _render_checked(page, fragment, form)
     data = accounts.ProfileData(
         display_name=form.display_name.data,
@@ -52,7 +55,7 @@ def profile():
         language=form.language.data,
     )
     try:
-        accounts.update_profile(current_user, data, current_app.config["PHONE_DEFAULT_REGION"])
+        accounts.update_profile(current_user, data, region)
     except FieldError as error:
         db.session.rollback()
         apply_field_error(form, error)
@@ -84,8 +87,16 @@ def matching_settings():
     return _saved(_("Match settings saved."), "settings.matching")
 
 
+def _password_key() -> str:
+    # The login throttle's key for this account: guessing here counts as guessing there.
+    return f"login:user:{current_user.id}"
+
+
 @bp.route("/accounts", methods=["GET", "POST"], endpoint="accounts")
 @login_required
+@limiter.shared_limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_USER"], LOGIN_SCOPE, key_func=_password_key, methods=["POST"]
+)
 def accounts_settings():
     form = PasswordForm()
     page, fragment = "settings/accounts.html", "settings/_password_form.html"
@@ -109,7 +120,7 @@ def language():
     if form.validate_on_submit():
         session["language"] = form.language.data
         if current_user.is_authenticated:
-            current_user.language = form.language.data
+            accounts.set_language(current_user, form.language.data)
             db.session.commit()
         refresh()
     return redirect(safe_next(request.form.get("next"), url_for("main.home")), 303)

@@ -5,14 +5,12 @@ from functools import cache
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, PasswordField, SelectField, StringField
+from wtforms import PasswordField, SelectField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange
+from wtforms.validators import DataRequired, EqualTo, Length
 
-from blueberry.blueprints.auth.forms import PersonForm
+from blueberry.forms import LANGUAGE_CHOICES, PersonForm, SmallIntegerField, display_name_field, in_range
 from blueberry.models.user import MAX_AGE, MIN_AGE
-
-LANGUAGE_CHOICES = [SelectChoice("en", "English"), SelectChoice("ko", "한국어")]
 
 
 @cache
@@ -27,25 +25,19 @@ def preferred_gender_choices():
 
 
 class ProfileForm(PersonForm):
-    display_name = StringField(_l("Display name"), validators=[DataRequired(), Length(max=50)])
+    display_name = display_name_field(required=True)
     timezone = SelectField(_l("Time zone"), choices=timezone_choices, validators=[DataRequired()])
     language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES, validators=[DataRequired()])
 
 
 def _age_field(label):
-    return IntegerField(
-        label,
-        validators=[InputRequired(), NumberRange(min=MIN_AGE, max=MAX_AGE, message=_l("Between 18 and 120."))],
-    )
+    return SmallIntegerField(label, validators=in_range(MIN_AGE, MAX_AGE, _l("Between 18 and 120.")))
 
 
 class MatchSettingForm(FlaskForm):
     age_min = _age_field(_l("Youngest age"))
     age_max = _age_field(_l("Oldest age"))
-    radius_km = IntegerField(
-        _l("Distance (km)"),
-        validators=[InputRequired(), NumberRange(min=1, max=20000, message=_l("Between 1 and 20,000 km."))],
-    )
+    radius_km = SmallIntegerField(_l("Distance (km)"), validators=in_range(1, 20000, _l("Between 1 and 20,000 km.")))
     preferred_gender = SelectField(_l("Show me"), choices=preferred_gender_choices, validators=[DataRequired()])
 
 
@@ -58,7 +50,3 @@ class PasswordForm(FlaskForm):
         _l("Repeat new password"),
         validators=[DataRequired(), EqualTo("new_password", message=_l("The two passwords differ."))],
     )
-
-
-class LanguageForm(FlaskForm):
-    language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES, validators=[DataRequired()])

@@ -8,6 +8,8 @@ from blueberry.htmx import is_htmx
 from blueberry.services.sessions import find_session, touch_session
 
 SESSION_TOKEN = "sid"
+# One throttle bucket per account for every password guess, on whichever route it is made.
+LOGIN_SCOPE = "login-user"
 
 
 def load_user(user_id: str):
