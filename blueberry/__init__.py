@@ -29,13 +29,16 @@ def _check_config(app: Flask) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
-    from blueberry import models  # noqa: F401  (registers every table with the metadata)
+    from blueberry import (
+        jobs,  # noqa: F401  (registers the after-commit enqueueing)
+        models,  # noqa: F401  (registers every table with the metadata)
+    )
     from blueberry.database import init_database
     from blueberry.extensions import babel, csrf, db, limiter, migrate, sock
     from blueberry.i18n import select_locale, select_timezone
-    from blueberry.jobs import register_session_hooks
     from blueberry.login import init_login
     from blueberry.ratelimit import configure_limiter
+    from blueberry.realtime import events  # noqa: F401  (registers the after-commit publishing)
 
     init_database(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
@@ -45,7 +48,6 @@ def _init_extensions(app: Flask) -> None:
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     sock.init_app(app)
-    register_session_hooks()
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -13,19 +13,21 @@ from sqlalchemy import delete, or_, select, update
 from blueberry.extensions import db
 from blueberry.models import User, UserSession
 from blueberry.models.base import utcnow
+from blueberry.realtime.events import SESSION_ENDED, publish_on_commit, session_topic
 
 # Writing last_seen_at on every request would make every page a write.
 TOUCH_EVERY = timedelta(minutes=5)
 
 
-def _hash(token: str) -> str:
+def token_hash(token: str) -> str:
+    """What the database (and the session's live topic) knows a cookie token by."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
 def start_session(user: User, user_agent: str = "", ip: str = "") -> str:
     """Record a new session for `user` and return the token for the cookie."""
     token = secrets.token_urlsafe(32)
-    db.session.add(UserSession(token_hash=_hash(token), user=user, user_agent=user_agent[:200], ip=ip[:45]))
+    db.session.add(UserSession(token_hash=token_hash(token), user=user, user_agent=user_agent[:200], ip=ip[:45]))
     db.session.flush()
     return token
 
@@ -34,7 +36,7 @@ def find_session(token: str | None, lifetime: timedelta) -> UserSession | None:
     """The live session for a cookie token (not revoked, not idle past `lifetime`), with its user."""
     if not token:
         return None
-    row = db.session.scalar(select(UserSession).where(UserSession.token_hash == _hash(token)))
+    row = db.session.scalar(select(UserSession).where(UserSession.token_hash == token_hash(token)))
     if row is None or row.revoked_at is not None or row.last_seen_at < utcnow() - lifetime:
         return None
     return row
@@ -50,21 +52,31 @@ def touch_session(row: UserSession) -> bool:
 
 
 def revoke_session(token: str | None) -> None:
-    """End the session of this token (logout)."""
+    """End the session of this token (logout); its open streams and sockets close after commit."""
     if token:
-        db.session.execute(
-            update(UserSession)
-            .where(UserSession.token_hash == _hash(token), UserSession.revoked_at.is_(None))
-            .values(revoked_at=utcnow())
-        )
+        _revoke([token_hash(token)])
 
 
 def revoke_other_sessions(user: User, keep_token: str | None) -> int:
     """End every session of `user` except the one with `keep_token`; returns how many."""
-    query = update(UserSession).where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
+    query = select(UserSession.token_hash).where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
     if keep_token:
-        query = query.where(UserSession.token_hash != _hash(keep_token))
-    return db.session.execute(query.values(revoked_at=utcnow())).rowcount
+        query = query.where(UserSession.token_hash != token_hash(keep_token))
+    hashes = list(db.session.scalars(query))
+    _revoke(hashes)
+    return len(hashes)
+
+
+def _revoke(hashes: list[str]) -> None:
+    if not hashes:
+        return
+    db.session.execute(
+        update(UserSession)
+        .where(UserSession.token_hash.in_(hashes), UserSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    for digest in hashes:
+        publish_on_commit(session_topic(digest), SESSION_ENDED, {})
 
 
 def purge_stale_sessions(lifetime: timedelta, now: datetime | None = None) -> int:

@@ -64,12 +64,12 @@ def test_purge_job_runs_on_a_real_worker(app, make_user, rq_redis, rdb):
     sessions.revoke_session(revoked)
     db.session.execute(
         UserSession.__table__.update()
-        .where(UserSession.token_hash == sessions._hash(revoked))
+        .where(UserSession.token_hash == sessions.token_hash(revoked))
         .values(revoked_at=utcnow() - timedelta(days=2))
     )
     db.session.execute(
         UserSession.__table__.update()
-        .where(UserSession.token_hash == sessions._hash(idle))
+        .where(UserSession.token_hash == sessions.token_hash(idle))
         .values(last_seen_at=utcnow() - timedelta(days=60))
     )
     db.session.commit()

@@ -1,0 +1,181 @@
+"""The hub: one Redis pub/sub connection per process, fanning events out to local listeners.
+
+Every SSE stream and websocket of this process registers a `Listener` for its topics; the hub
+subscribes each topic once, whatever the number of listeners, and marks a listener `ready`
+when Redis has confirmed all its subscriptions (from then on nothing published is missed).
+When Redis goes away the hub tells every listener (`LIVE_DOWN`), reconnects with backoff,
+subscribes again and tells them `LIVE_UP` so they catch up on what they missed.
+
+Redis keys owned here: `bb:hub:hello` — pub/sub channel, never published; its subscription
+is confirmed last, which tells the hub that all topics before it are confirmed too.
+"""
+
+import json
+import logging
+import queue
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+
+import redis
+from flask import current_app
+
+from blueberry.extensions import make_redis
+from blueberry.realtime.events import LIVE_DOWN, LIVE_UP, make_event
+
+log = logging.getLogger(__name__)
+QUEUE_LIMIT = 1000
+HELLO = "bb:hub:hello"
+
+
+class Listener:
+    """One connection's inbox. The hub puts events in; the connection takes them out."""
+
+    def __init__(self, topics: Iterable[str]):
+        self.topics = tuple(topics)
+        self.inbox: queue.Queue = queue.Queue(maxsize=QUEUE_LIMIT)
+        self.ready = threading.Event()
+        self.overflowed = False
+
+    def put(self, event: dict) -> None:
+        try:
+            self.inbox.put_nowait(event)
+        except queue.Full:  # a stalled client: its connection ends and the client resyncs
+            self.overflowed = True
+
+    def get(self, timeout: float) -> dict | None:
+        try:
+            return self.inbox.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+
+def decode_message(topic: str, raw: str) -> dict | None:
+    """A published message (`<stream id>\\n<json>`) as an event, or None if malformed."""
+    stream_id, _, payload = raw.partition("\n")
+    try:
+        body = json.loads(payload)
+        return make_event(body["type"], body.get("data") or {}, stream_id) | {"topic": topic}
+    except (ValueError, KeyError, TypeError):
+        log.warning("dropped a malformed message on %s", topic)
+        return None
+
+
+class Hub:
+    """Fan-out of Redis pub/sub to this process's listeners; reconnects by itself."""
+
+    def __init__(self, connect: Callable[[], redis.Redis], max_backoff: float = 5.0):
+        self.connect = connect
+        self.max_backoff = max_backoff
+        self.listeners: dict[str, set[Listener]] = defaultdict(set)
+        self.confirmed: set[str] = set()
+        self.requested: set[str] = set()
+        self.pubsub = None
+        self.up = self.ever_up = self.started = False
+        self.lock = threading.Lock()
+
+    def add(self, listener: Listener) -> None:
+        """Deliver the listener's topics to it (it hears LIVE_DOWN at once if Redis is away)."""
+        self._ensure_started()
+        for topic in listener.topics:
+            self.listeners[topic].add(listener)
+        new = [t for t in listener.topics if t not in self.requested]
+        if new and self.up:
+            self.requested.update(new)
+            self._safe(lambda: self.pubsub.subscribe(*new))
+        self._check_ready(listener)
+        if self.ever_up and not self.up:
+            listener.put(make_event(LIVE_DOWN, {}))
+
+    def remove(self, listener: Listener) -> None:
+        gone = []
+        for topic in listener.topics:
+            self.listeners[topic].discard(listener)
+            if not self.listeners[topic]:
+                del self.listeners[topic]
+                self.requested.discard(topic)
+                self.confirmed.discard(topic)
+                gone.append(topic)
+        if gone and self.up:
+            self._safe(lambda: self.pubsub.unsubscribe(*gone))
+
+    def _check_ready(self, listener: Listener) -> None:
+        if all(topic in self.confirmed for topic in listener.topics):
+            listener.ready.set()
+
+    @staticmethod
+    def _safe(call) -> None:
+        try:
+            call()
+        except (redis.RedisError, OSError):
+            pass  # the reader notices the broken connection and resubscribes everything
+
+    def _ensure_started(self) -> None:
+        with self.lock:
+            if not self.started:
+                self.started = True
+                threading.Thread(target=self._run, name="bb-hub", daemon=True).start()
+
+    def _run(self) -> None:
+        backoff = 0.2
+        while True:
+            try:
+                self._serve()
+            except (redis.RedisError, OSError) as error:
+                log.warning("hub lost Redis: %s", error)
+            if self.up:
+                backoff = 0.2
+                self._went_down()
+            threading.Event().wait(backoff)
+            backoff = min(backoff * 2, self.max_backoff)
+
+    def _went_down(self) -> None:
+        self.up = False
+        self.confirmed.clear()
+        for listener in self._all_listeners():
+            listener.ready.clear()
+            listener.put(make_event(LIVE_DOWN, {}))
+
+    def _serve(self) -> None:
+        pubsub = self.connect().pubsub()
+        self.requested = set(self.listeners)
+        pubsub.subscribe(*self.requested, HELLO)
+        self.pubsub, self.up = pubsub, True
+        for message in pubsub.listen():
+            kind, topic = message["type"], message["channel"]
+            if kind == "message":
+                self._dispatch(topic, message["data"])
+            elif kind == "subscribe":
+                self._confirmed(topic)
+            elif kind == "unsubscribe":
+                self.confirmed.discard(topic)
+
+    def _confirmed(self, topic: str) -> None:
+        if topic != HELLO:
+            self.confirmed.add(topic)
+            for listener in list(self.listeners.get(topic, ())):
+                self._check_ready(listener)
+            return
+        if self.ever_up:  # back after an outage: everyone catches up
+            for listener in self._all_listeners():
+                listener.put(make_event(LIVE_UP, {}))
+        self.ever_up = True
+
+    def _dispatch(self, topic: str, raw: str) -> None:
+        event = decode_message(topic, raw)
+        if event is None:
+            return
+        for listener in list(self.listeners.get(topic, ())):
+            listener.put(event)
+
+    def _all_listeners(self) -> set[Listener]:
+        return {listener for group in list(self.listeners.values()) for listener in group}
+
+
+def get_hub() -> Hub:
+    """This process's hub (created on first use, after gunicorn forked the worker)."""
+    hub = current_app.extensions.get("bb_hub")
+    if hub is None:
+        url = current_app.config["REDIS_URL"]
+        hub = current_app.extensions["bb_hub"] = Hub(lambda: make_redis(url, socket_timeout=None))
+    return hub

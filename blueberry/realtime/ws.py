@@ -1,0 +1,123 @@
+"""Websocket plumbing shared by every live route.
+
+Handshake checks run in the blueprint's `before_request` (flask-sock upgrades inside the view,
+so a refusal there never upgrades): no session → 401, Origin missing or not allowed → 403,
+not a member → 404. Clients that ask for the `blueberry.json` subprotocol get events as JSON;
+others (htmx's ws extension) get HTML fragments. Sends are serialized per socket (a frame is
+never interleaved with another), frames are throttled, malformed frames get an `error` event.
+
+Close codes: 1008 session ended (no reconnect), 1009 frame over 64 KiB (flask-sock),
+1012 server restarting, 1013 live delivery lost Redis (reconnect and resync).
+"""
+
+import json
+import threading
+import time
+from collections.abc import Callable
+
+from flask import abort, current_app, request
+from flask_login import current_user
+from simple_websocket import ConnectionClosed
+
+from blueberry.realtime.events import ERROR, make_event
+
+JSON_PROTOCOL = "blueberry.json"
+MAX_FRAME = 64 * 1024
+CLOSE_SESSION_ENDED = 1008
+CLOSE_RESTART = 1012
+CLOSE_TRY_AGAIN = 1013
+
+
+def server_options() -> dict:
+    """flask-sock settings: subprotocol, frame limit (1009 beyond), pings that reap dead peers."""
+    return {"subprotocols": [JSON_PROTOCOL], "max_message_size": MAX_FRAME, "ping_interval": 25}
+
+
+def origin_allowed(origin: str | None) -> bool:
+    return bool(origin) and origin in current_app.config["ALLOWED_ORIGINS"]
+
+
+def check_handshake(is_member: Callable[..., bool] | None = None) -> None:
+    """Refuse a websocket handshake before it upgrades: 401, 403 or 404 (non-members)."""
+    if not (request.url_rule and request.url_rule.websocket):
+        return
+    if not current_user.is_authenticated:
+        abort(401)
+    if not origin_allowed(request.headers.get("Origin")):
+        abort(403)
+    if is_member is not None and not is_member(**(request.view_args or {})):
+        abort(404)
+    # permessage-deflate costs ~100 KiB per socket: never offer it.
+    request.environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
+
+
+class Throttle:
+    """Token bucket: `rate` frames a second, bursts of `burst`."""
+
+    def __init__(self, rate: float = 10.0, burst: int = 20):
+        self.rate, self.capacity, self.tokens, self.stamp = rate, burst, float(burst), time.monotonic()
+
+    def allow(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+class LiveSocket:
+    """A websocket with whole-frame, one-at-a-time sends and per-connection rendering."""
+
+    def __init__(self, ws, render_html: Callable[[dict], str | None]):
+        self.ws = ws
+        self.json = ws.subprotocol == JSON_PROTOCOL
+        self.render_html = render_html
+        self.lock = threading.Lock()
+        self.throttle = Throttle()
+
+    def send_event(self, event: dict) -> None:
+        if self.json:
+            payload = json.dumps({k: event[k] for k in ("type", "id", "data")}, separators=(",", ":"), default=str)
+        else:
+            payload = self.render_html(event)
+            if payload is None:
+                return
+        with self.lock:
+            self.ws.send(payload)
+
+    def send_error(self, code: str, message: str) -> None:
+        self.send_event(make_event(ERROR, {"code": code, "message": message}))
+
+    def close(self, code: int, reason: str = "") -> None:
+        with self.lock:
+            try:
+                self.ws.close(reason=code, message=reason)
+            except ConnectionClosed:
+                pass
+
+    def frames(self):
+        """Client frames parsed as JSON objects; bad or flooding frames answer `error` and are skipped."""
+        while True:
+            raw = self.ws.receive()
+            if raw is None:
+                continue
+            if not self.throttle.allow():
+                self.send_error("rate_limited", "Too many messages; slow down.")
+                continue
+            frame = _parse(raw)
+            if frame is None:
+                self.send_error("bad_frame", "Frames must be JSON objects with a string `type`.")
+                continue
+            yield frame
+
+
+def _parse(raw) -> dict | None:
+    try:
+        frame = json.loads(raw)
+    except (ValueError, TypeError):
+        return None
+    if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
+        return None
+    return frame

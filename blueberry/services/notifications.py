@@ -1,0 +1,89 @@
+"""Notifications: send one (stored, then published after commit), read them, catch up."""
+
+from sqlalchemy import func, select, update
+
+from blueberry.extensions import db
+from blueberry.models import Notification, User
+from blueberry.models.base import utcnow
+from blueberry.realtime.events import NOTIFICATION_NEW, NOTIFICATION_READ, make_event, publish_on_commit, user_topic
+
+PAGE_SIZE = 50
+CATCH_UP_LIMIT = 200
+
+
+def unread_count(user_id: int) -> int:
+    query = select(func.count()).where(Notification.user_id == user_id, Notification.read_at.is_(None))
+    return db.session.scalar(query) or 0
+
+
+def latest_id(user_id: int) -> int:
+    """The newest notification id of the user (0 if none): where a freshly rendered page stands."""
+    return db.session.scalar(select(func.max(Notification.id)).where(Notification.user_id == user_id)) or 0
+
+
+def event_data(note: Notification, unread: int) -> dict:
+    return {
+        "notification_id": note.id,
+        "kind": note.kind,
+        "title": note.title,
+        "body": note.body,
+        "link": note.link,
+        "created_at": note.created_at.isoformat(),
+        "unread": unread,
+    }
+
+
+def notify(user: User, title: str, body: str = "", link: str = "", kind: str = "message") -> Notification:
+    """Store a notification and publish it to the user once the transaction commits."""
+    note = Notification(user_id=user.id, kind=kind, title=title[:200], body=body, link=link[:500])
+    db.session.add(note)
+    db.session.flush()
+    publish_on_commit(user_topic(user.id), NOTIFICATION_NEW, event_data(note, unread_count(user.id)))
+    return note
+
+
+def list_notifications(user_id: int, before_id: int | None = None) -> list[Notification]:
+    """The newest PAGE_SIZE notifications, older than `before_id` when paging."""
+    query = select(Notification).where(Notification.user_id == user_id)
+    if before_id:
+        query = query.where(Notification.id < before_id)
+    return list(db.session.scalars(query.order_by(Notification.id.desc()).limit(PAGE_SIZE)))
+
+
+def mark_read(user_id: int, notification_id: int) -> bool:
+    """Mark one of the user's notifications read; False if it is not theirs (or does not exist)."""
+    note = db.session.get(Notification, notification_id)
+    if note is None or note.user_id != user_id:
+        return False
+    if note.read_at is None:
+        note.read_at = utcnow()
+        db.session.flush()
+    _publish_read(user_id, [notification_id])
+    return True
+
+
+def mark_all_read(user_id: int) -> None:
+    db.session.execute(
+        update(Notification)
+        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+    )
+    _publish_read(user_id, [])
+
+
+def _publish_read(user_id: int, ids: list[int]) -> None:
+    """Other tabs and devices update their badge (an empty id list means all)."""
+    publish_on_commit(user_topic(user_id), NOTIFICATION_READ, {"ids": ids, "unread": unread_count(user_id)})
+
+
+def missed_events(user_id: int, after_id: int) -> list[dict]:
+    """Notification events after `after_id`, oldest first, from SQL (what Redis may have lost)."""
+    query = (
+        select(Notification)
+        .where(Notification.user_id == user_id, Notification.id > after_id)
+        .order_by(Notification.id)
+        .limit(CATCH_UP_LIMIT)
+    )
+    notes = list(db.session.scalars(query))
+    unread = unread_count(user_id) if notes else 0
+    return [make_event(NOTIFICATION_NEW, event_data(note, unread)) for note in notes]
