@@ -39,6 +39,7 @@ def _init_extensions(app: Flask) -> None:
     from blueberry.login import init_login
     from blueberry.ratelimit import configure_limiter
     from blueberry.realtime import events  # noqa: F401  (registers the after-commit publishing)
+    from blueberry.realtime.ws import server_options
 
     init_database(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
@@ -47,15 +48,16 @@ def _init_extensions(app: Flask) -> None:
     configure_limiter(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    app.config.setdefault("SOCK_SERVER_OPTIONS", server_options())
     sock.init_app(app)
 
 
 def _register_blueprints(app: Flask) -> None:
-    from blueberry.blueprints import auth, main, ops, settings
+    from blueberry.blueprints import auth, live, main, notifications, ops, settings
     from blueberry.cli import register_cli
     from blueberry.errors import register_error_handlers
 
-    for blueprint in (main.bp, auth.bp, settings.bp, ops.bp):
+    for blueprint in (main.bp, auth.bp, settings.bp, notifications.bp, live.bp, ops.bp):
         app.register_blueprint(blueprint)
     ops.init_dashboard(app)
     register_error_handlers(app)

@@ -1,10 +1,10 @@
-"""Operator commands: `flask create-admin`."""
+"""Operator commands: `flask create-admin`, `flask notify`."""
 
 import click
 from flask import Flask, current_app
 
 from blueberry.extensions import db
-from blueberry.services import accounts
+from blueberry.services import accounts, notifications
 from blueberry.services.errors import FieldError
 
 
@@ -27,5 +27,21 @@ def create_admin(username: str, password: str, age: int, gender: str) -> None:
     click.echo(f"{user.username} is staff.")
 
 
+@click.command("notify")
+@click.argument("username")
+@click.argument("text")
+@click.option("--body", default="", help="A second line under the title.")
+@click.option("--link", default="", help="A path on this site the notification opens.")
+def notify(username: str, text: str, body: str, link: str) -> None:
+    """Send USERNAME a notification: stored in their inbox, shown live if they are online."""
+    user = accounts.find_login_user(username, current_app.config["PHONE_DEFAULT_REGION"])
+    if user is None:
+        raise click.BadParameter(f"no user {username!r}", param_hint="username")
+    note = notifications.notify(user, text, body=body, link=link, kind="operator")
+    db.session.commit()
+    click.echo(f"notification {note.id} sent to {user.username}")
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(create_admin)
+    app.cli.add_command(notify)

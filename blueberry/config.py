@@ -75,6 +75,8 @@ class Config:
     PHONE_DEFAULT_REGION = os.environ.get("PHONE_DEFAULT_REGION", "KR")
 
     PASSWORD_HASH_METHOD = os.environ.get("PASSWORD_HASH_METHOD", "scrypt")
+    SSE_KEEPALIVE_S = float(os.environ.get("SSE_KEEPALIVE_S", "15"))
+    WS_KEEPALIVE_S = 25.0
     SCHEDULER_INTERVAL = 1
     SESSION_PURGE_EVERY_S = int(os.environ.get("SESSION_PURGE_EVERY_S", "3600"))
 

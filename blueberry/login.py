@@ -36,3 +36,9 @@ def init_login(app: Flask) -> None:
     login_manager.user_loader(load_user)
     login_manager.unauthorized_handler(unauthorized)
     login_manager.login_message = _l("Please log in to see that page.")
+
+
+def session_cookie(app: Flask, token: str, user_id: int) -> str:
+    """The signed session cookie value of a login session (benchmarks and tests open many)."""
+    serializer = app.session_interface.get_signing_serializer(app)
+    return serializer.dumps({SESSION_TOKEN: token, "_user_id": str(user_id), "_fresh": True, "_permanent": True})

@@ -4,9 +4,12 @@ import json
 
 from flask import Flask
 from flask_babel import get_locale
+from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from blueberry.forms import LanguageForm
+from blueberry.realtime.events import Cursor
+from blueberry.services import notifications
 
 # allowEval off and no inline indicator styles keep the CSP strict; 422/429 fragments swap.
 HTMX_CONFIG = {
@@ -38,5 +41,15 @@ def _language_form() -> LanguageForm:
     return LanguageForm(formdata=None, language=str(get_locale() or "en"))
 
 
+def _live_context() -> dict:
+    """The unread badge and the page's live cursor (newest notification it shows)."""
+    if not current_user.is_authenticated:
+        return {}
+    user_id = current_user.id
+    cursor = Cursor(notification_id=notifications.latest_id(user_id))
+    return {"live": {"unread": notifications.unread_count(user_id), "cursor": str(cursor)}}
+
+
 def init_templating(app: Flask) -> None:
     app.jinja_env.globals.update(_globals())
+    app.context_processor(_live_context)

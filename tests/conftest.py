@@ -128,16 +128,26 @@ def login(client, login_id, password="correct-horse", **extra):
     return client.post("/auth/login", data={"login": login_id, "password": password, "csrf_token": token, **extra})
 
 
+LIVE_SECRET = "live-test-secret"
+
+
 @pytest.fixture
-def live_server(db_path, redis_server):
+def live_redis(redis_server):
+    """The Redis the live server uses (a test may override it with its own server)."""
+    return redis_server
+
+
+@pytest.fixture
+def live_server(db_path, live_redis):
     """The app under gunicorn on a free port, on this test's database and the test Redis."""
     env = {
         "DATABASE_URL": f"sqlite:///{db_path}",
-        "REDIS_URL": redis_server.url,
-        "SECRET_KEY": "live-test-secret",
+        "REDIS_URL": live_redis.url,
+        "SECRET_KEY": LIVE_SECRET,
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        "SSE_KEEPALIVE_S": "1",
     }
-    redis.Redis.from_url(redis_server.url).flushdb()
+    redis.Redis.from_url(live_redis.url).flushdb()
     server = LiveServer(env).start()
     yield server
     server.stop()

@@ -10,6 +10,7 @@ Redis keys owned here: `bb:hub:hello` — pub/sub channel, never published; its 
 is confirmed last, which tells the hub that all topics before it are confirmed too.
 """
 
+import contextlib
 import json
 import logging
 import queue
@@ -76,16 +77,20 @@ class Hub:
 
     def add(self, listener: Listener) -> None:
         """Deliver the listener's topics to it (it hears LIVE_DOWN at once if Redis is away)."""
-        self._ensure_started()
         for topic in listener.topics:
             self.listeners[topic].add(listener)
-        new = [t for t in listener.topics if t not in self.requested]
-        if new and self.up:
-            self.requested.update(new)
-            self._safe(lambda: self.pubsub.subscribe(*new))
+        self._ensure_started()
+        if self.up:
+            self._subscribe_missing()
         self._check_ready(listener)
         if self.ever_up and not self.up:
             listener.put(make_event(LIVE_DOWN, {}))
+
+    def _subscribe_missing(self) -> None:
+        new = [topic for topic in self.listeners if topic not in self.requested]
+        if new:
+            self.requested.update(new)
+            self._safe(lambda: self.pubsub.subscribe(*new))
 
     def remove(self, listener: Listener) -> None:
         gone = []
@@ -105,10 +110,9 @@ class Hub:
 
     @staticmethod
     def _safe(call) -> None:
-        try:
+        # On failure the reader notices the broken connection and resubscribes everything.
+        with contextlib.suppress(redis.RedisError, OSError):
             call()
-        except (redis.RedisError, OSError):
-            pass  # the reader notices the broken connection and resubscribes everything
 
     def _ensure_started(self) -> None:
         with self.lock:
@@ -138,9 +142,11 @@ class Hub:
 
     def _serve(self) -> None:
         pubsub = self.connect().pubsub()
-        self.requested = set(self.listeners)
-        pubsub.subscribe(*self.requested, HELLO)
-        self.pubsub, self.up = pubsub, True
+        topics = list(self.listeners)
+        self.pubsub, self.requested = pubsub, set(topics)
+        pubsub.subscribe(*topics, HELLO)  # HELLO last: its confirmation means all are confirmed
+        self.up = True
+        self._subscribe_missing()  # topics added while this connection was being made
         for message in pubsub.listen():
             kind, topic = message["type"], message["channel"]
             if kind == "message":

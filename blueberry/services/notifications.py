@@ -50,16 +50,16 @@ def list_notifications(user_id: int, before_id: int | None = None) -> list[Notif
     return list(db.session.scalars(query.order_by(Notification.id.desc()).limit(PAGE_SIZE)))
 
 
-def mark_read(user_id: int, notification_id: int) -> bool:
-    """Mark one of the user's notifications read; False if it is not theirs (or does not exist)."""
+def mark_read(user_id: int, notification_id: int) -> Notification | None:
+    """Mark one of the user's notifications read; None if it is not theirs (or does not exist)."""
     note = db.session.get(Notification, notification_id)
     if note is None or note.user_id != user_id:
-        return False
+        return None
     if note.read_at is None:
         note.read_at = utcnow()
         db.session.flush()
-    _publish_read(user_id, [notification_id])
-    return True
+        _publish_read(user_id, [notification_id])
+    return note
 
 
 def mark_all_read(user_id: int) -> None:

@@ -1,6 +1,12 @@
-// Small glue htmx cannot do by itself: tell the user when a request fails, drop old toasts.
+// Small glue htmx cannot do by itself: failure toasts, the live stream's status and cursor.
 (function () {
   "use strict";
+  var lang = document.documentElement.lang;
+  var texts = {
+    en: { offline: "Can't reach Blueberry. Check your connection.", failed: "Something went wrong. Please try again.", reconnecting: "Reconnecting…" },
+    ko: { offline: "Blueberry에 연결할 수 없어요. 인터넷 연결을 확인해 주세요.", failed: "문제가 생겼어요. 다시 시도해 주세요.", reconnecting: "다시 연결하는 중…" }
+  }[lang === "ko" ? "ko" : "en"];
+
   function toast(message) {
     var box = document.getElementById("toasts");
     if (!box) return;
@@ -13,15 +19,35 @@
   function expireToasts() {
     document.querySelectorAll(".toast").forEach(function (el) {
       if (!el.dataset.shownAt) el.dataset.shownAt = Date.now();
-      else if (Date.now() - el.dataset.shownAt > 6000) el.remove();
+      else if (Date.now() - el.dataset.shownAt > 8000) el.remove();
     });
   }
-  var lang = document.documentElement.lang;
-  var texts = {
-    en: { offline: "Can't reach Blueberry. Check your connection.", failed: "Something went wrong. Please try again." },
-    ko: { offline: "Blueberry에 연결할 수 없어요. 인터넷 연결을 확인해 주세요.", failed: "문제가 생겼어요. 다시 시도해 주세요." }
-  }[lang === "ko" ? "ko" : "en"];
+  function liveStatus(text) {
+    var el = document.getElementById("live-status");
+    if (!el) return;
+    el.textContent = text || "";
+    el.hidden = !text;
+  }
   document.addEventListener("htmx:sendError", function () { toast(texts.offline); });
   document.addEventListener("htmx:responseError", function () { toast(texts.failed); });
+
+  // The live stream: show "reconnecting" while it is down. When the extension has to open a
+  // new EventSource it cannot send Last-Event-ID, so the URL carries the last id seen.
+  document.addEventListener("htmx:sseError", function () { liveStatus(texts.reconnecting); });
+  document.addEventListener("htmx:sseOpen", function () {
+    var el = document.getElementById("live-status");
+    if (el && !el.dataset.sessionEnded) liveStatus("");
+  });
+  document.addEventListener("htmx:sseMessage", function (evt) {
+    var message = evt.detail, live = document.getElementById("live");
+    if (message && message.lastEventId && live) {
+      var url = new URL(live.getAttribute("sse-connect"), location.href);
+      url.searchParams.set("last_event_id", message.lastEventId);
+      live.setAttribute("sse-connect", url.pathname + url.search);
+    }
+    if (message && message.type === "session.ended") {  // signed out elsewhere: show the login page
+      setTimeout(function () { location.reload(); }, 1500);
+    }
+  });
   setInterval(expireToasts, 1000);
 })();

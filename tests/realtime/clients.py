@@ -1,0 +1,97 @@
+"""Real protocol clients for the live endpoints: an SSE reader and a websocket."""
+
+import json
+import queue
+import threading
+
+import httpx
+from simple_websocket import Client
+
+from blueberry.extensions import db
+from blueberry.login import session_cookie
+from blueberry.services import sessions
+
+
+def open_session(app, user, secret: str) -> str:
+    """A committed login session for `user`, as the cookie a server with `secret` accepts."""
+    token = sessions.start_session(user)
+    db.session.commit()
+    app.secret_key = secret
+    try:
+        return session_cookie(app, token, user.id)
+    finally:
+        app.secret_key = app.config["SECRET_KEY"]
+
+
+class SSEReader:
+    """Reads `GET /events?format=json` in a thread; parsed events arrive on `events`."""
+
+    def __init__(self, base_url: str, cookie: str, last_event_id: str | None = None, fmt: str = "json"):
+        self.events: queue.Queue = queue.Queue()
+        self.comments: list[str] = []
+        headers = {"Cookie": f"bb_session={cookie}"}
+        if last_event_id:
+            headers["Last-Event-ID"] = last_event_id
+        self.client = httpx.Client(base_url=base_url, timeout=httpx.Timeout(10, read=30))
+        self.request = self.client.build_request("GET", f"/events?format={fmt}", headers=headers)
+        self.response = None
+        self.closed = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            self.response = self.client.send(self.request, stream=True)
+            fields: dict = {}
+            for line in self.response.iter_lines():
+                self._line(line, fields)
+        except (httpx.HTTPError, RuntimeError):
+            pass
+        finally:
+            self.closed.set()
+
+    def _line(self, line: str, fields: dict) -> None:
+        if line.startswith(":"):
+            self.comments.append(line)
+        elif line == "":
+            if "data" in fields:
+                self.events.put({"id": fields.get("id", ""), "event": fields.get("event"), "raw": fields["data"]})
+            fields.clear()
+        else:
+            name, _, value = line.partition(":")
+            value = value[1:] if value.startswith(" ") else value
+            fields[name] = fields[name] + "\n" + value if name == "data" and name in fields else value
+
+    def next(self, timeout: float = 5.0) -> dict:
+        item = self.events.get(timeout=timeout)
+        if item["raw"].startswith("{"):
+            item["json"] = json.loads(item["raw"])
+        return item
+
+    def next_of(self, type_: str, timeout: float = 5.0) -> dict:
+        """The next event of `type_`, skipping others."""
+        while True:
+            item = self.next(timeout)
+            if item["event"] == type_:
+                return item
+
+    def close(self) -> None:
+        if self.response is not None:
+            self.response.close()
+        self.client.close()
+
+
+def connect_ws(base_url: str, cookie: str, path: str = "/ws", origin: str | None = None, json_protocol=True) -> Client:
+    url = base_url.replace("http://", "ws://") + path
+    headers = {"Cookie": f"bb_session={cookie}", "Origin": origin or base_url}
+    return Client.connect(url, subprotocols=["blueberry.json"] if json_protocol else None, headers=headers)
+
+
+def ws_events(ws: Client, count: int, timeout: float = 5.0) -> list[dict]:
+    out = []
+    while len(out) < count:
+        raw = ws.receive(timeout=timeout)
+        if raw is None:
+            raise TimeoutError(f"only {len(out)} of {count} events")
+        out.append(json.loads(raw))
+    return out
