@@ -10,6 +10,7 @@ Close codes: 1008 session ended (no reconnect), 1009 frame over 64 KiB (flask-so
 1012 server restarting, 1013 live delivery lost Redis (reconnect and resync).
 """
 
+import contextlib
 import json
 import threading
 import time
@@ -91,11 +92,8 @@ class LiveSocket:
         self.send_event(make_event(ERROR, {"code": code, "message": message}))
 
     def close(self, code: int, reason: str = "") -> None:
-        with self.lock:
-            try:
-                self.ws.close(reason=code, message=reason)
-            except ConnectionClosed:
-                pass
+        with self.lock, contextlib.suppress(ConnectionClosed):
+            self.ws.close(reason=code, message=reason)
 
     def frames(self):
         """Client frames parsed as JSON objects; bad or flooding frames answer `error` and are skipped."""
