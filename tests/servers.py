@@ -80,6 +80,11 @@ class LiveServer:
         self.stop()
         raise RuntimeError("gunicorn did not start")
 
+    def worker_pids(self) -> list[int]:
+        """The gunicorn worker processes (children of the master)."""
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
+        return [int(pid) for pid in children]
+
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)

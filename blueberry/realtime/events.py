@@ -92,21 +92,31 @@ def publish_on_commit(topic: str, type_: str, data: dict) -> None:
     defer("events", (topic, type_, data))
 
 
-def publish_now(client: redis.Redis, topic: str, type_: str, data: dict) -> str:
-    """Write one event to Redis (stream, then channel); returns its stream id ('' if none)."""
+def _encode(topic: str, type_: str, data: dict) -> tuple:
     payload = json.dumps({"type": type_, "data": data}, separators=(",", ":"), default=str)
     maxlen = str(STREAM_MAXLEN) if has_stream(topic) else ""
-    return client.eval(_PUBLISH, 2, topic, stream_key(topic), payload, maxlen, STREAM_TTL_S) or ""
+    return (_PUBLISH, 2, topic, stream_key(topic), payload, maxlen, STREAM_TTL_S)
+
+
+def publish_now(client: redis.Redis, topic: str, type_: str, data: dict) -> str:
+    """Write one event to Redis (stream, then channel); returns its stream id ('' if none)."""
+    return client.eval(*_encode(topic, type_, data)) or ""
+
+
+def publish_many(client: redis.Redis, events: list[tuple[str, str, dict]]) -> None:
+    """Write events in one round trip (a fan-out to a thousand users costs one, not a thousand)."""
+    pipe = client.pipeline(transaction=False)
+    for topic, type_, data in events:
+        pipe.eval(*_encode(topic, type_, data))
+    pipe.execute()
 
 
 def _publish_all(pending: list) -> None:
-    client = get_redis()
-    for topic, type_, data in pending:
-        try:
-            publish_now(client, topic, type_, data)
-        except redis.RedisError:
-            # Committed data is safe; clients catch up from SQL when live delivery resumes.
-            log.warning("could not publish %s on %s", type_, topic)
+    try:
+        publish_many(get_redis(), pending)
+    except redis.RedisError:
+        # Committed data is safe; clients catch up from SQL when live delivery resumes.
+        log.warning("could not publish %d events", len(pending))
 
 
 on_commit("events", _publish_all)

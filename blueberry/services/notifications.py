@@ -1,6 +1,6 @@
 """Notifications: send one (stored, then published after commit), read them, catch up."""
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 
 from blueberry.extensions import db
 from blueberry.models import Notification, User
@@ -40,6 +40,26 @@ def notify(user: User, title: str, body: str = "", link: str = "", kind: str = "
     db.session.flush()
     publish_on_commit(user_topic(user.id), NOTIFICATION_NEW, event_data(note, unread_count(user.id)))
     return note
+
+
+def notify_many(user_ids: list[int], title: str, body: str = "", link: str = "", kind: str = "operator") -> int:
+    """The same notification to many users at once: one insert, one count query, one publish."""
+    now = utcnow()
+    rows = [
+        {"user_id": uid, "kind": kind, "title": title[:200], "body": body, "link": link[:500], "created_at": now}
+        for uid in user_ids
+    ]
+    notes = db.session.scalars(insert(Notification).returning(Notification), rows).all()
+    counts = dict(
+        db.session.execute(
+            select(Notification.user_id, func.count())
+            .where(Notification.user_id.in_(user_ids), Notification.read_at.is_(None))
+            .group_by(Notification.user_id)
+        ).all()
+    )
+    for note in notes:
+        publish_on_commit(user_topic(note.user_id), NOTIFICATION_NEW, event_data(note, counts.get(note.user_id, 1)))
+    return len(notes)
 
 
 def list_notifications(user_id: int, before_id: int | None = None) -> list[Notification]:

@@ -40,7 +40,9 @@ def test_mark_read_and_read_all(client, mina):
     first, second, third = (notifications.notify(mina, f"n{i}") for i in range(3))
     db.session.commit()
     token = get_csrf(client, "/notifications")
-    fragment = client.post(f"/notifications/{first.id}/read", data={"csrf_token": token}, headers={"HX-Request": "true"})
+    fragment = client.post(
+        f"/notifications/{first.id}/read", data={"csrf_token": token}, headers={"HX-Request": "true"}
+    )
     assert fragment.status_code == 200 and f'id="notification-{first.id}"' in fragment.get_data(as_text=True)
     assert notifications.unread_count(mina.id) == 2
     assert client.post("/notifications/read-all", data={"csrf_token": token}).status_code == 303
@@ -82,3 +84,20 @@ def test_missed_events_come_from_sql_in_order(app, make_user):
     events = notifications.missed_events(user.id, notes[0].id)
     assert [e["data"]["title"] for e in events] == ["n1", "n2"]
     assert all(e["type"] == "notification.new" for e in events)
+
+
+def test_notify_many_stores_one_each_and_publishes_after_commit(app, make_user, rdb):
+    users = [make_user(f"user_{i}") for i in range(3)]
+    notifications.notify(users[0], "earlier")
+    db.session.commit()
+    pubsub = rdb.pubsub()
+    pubsub.subscribe(*(f"bb:user:{u.id}" for u in users))
+    assert notifications.notify_many([u.id for u in users], "Meeting moved") == 3
+    db.session.commit()
+    messages = []
+    while (message := pubsub.get_message(timeout=1)) is not None:
+        if message["type"] == "message":
+            messages.append(message["data"])
+    assert len(messages) == 3 and all("Meeting moved" in m for m in messages)
+    assert notifications.unread_count(users[0].id) == 2
+    assert [e["data"]["title"] for e in notifications.missed_events(users[1].id, 0)] == ["Meeting moved"]

@@ -1,0 +1,137 @@
+"""Live fan-out benchmark: idle websockets held, and one notification to 1,000 SSE streams.
+
+    .venv/bin/python bench/live_fanout.py [--sockets 5000] [--sse-users 1000] [--hold 30]
+
+Loopback only, bounded in count and time; it starts its own Redis and gunicorn (2 gevent
+workers) on free ports, creates its own users and login sessions directly in a fresh SQLite
+database (not through the throttled login form) and stops everything when done. Prints a
+Markdown table for docs/PERFORMANCE.md.
+"""
+
+import argparse
+import asyncio
+import base64
+import os
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.fanout_clients import IdleSocket, SSEWatcher, worker_connections  # noqa: E402
+from bench.fanout_setup import bench_world  # noqa: E402
+
+DEADLINE_S = 600
+
+
+def raise_fd_limit() -> int:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return hard
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+async def open_all(factory, count: int, concurrency: int = 200) -> tuple[list, float]:
+    """Open `count` connections, `concurrency` at a time; returns them and the seconds it took."""
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(i):
+        async with gate:
+            return await factory(i)
+
+    started = time.perf_counter()
+    conns = await asyncio.gather(*(one(i) for i in range(count)))
+    return conns, time.perf_counter() - started
+
+
+async def websocket_phase(server, people, count: int, hold_s: float) -> dict:
+    pids = server.worker_pids()
+    before = sum(rss_kib(pid) for pid in pids)
+    sockets, took = await open_all(lambda i: IdleSocket.open(server, people[i]), count)
+    await asyncio.sleep(3)
+    after = sum(rss_kib(pid) for pid in pids)
+    spread = worker_connections(pids, server.port)
+    await asyncio.sleep(hold_s)  # longer than the server's 25 s ping: idle peers must stay
+    alive = sum(sock.alive for sock in sockets)
+    answered = sum(await asyncio.gather(*(sock.ping() for sock in sockets[:: max(1, count // 200)])))
+    for sock in sockets:
+        sock.close()
+    return {
+        "sockets": count, "connect_s": took, "rate": count / took, "kib_each": (after - before) / count,
+        "alive": alive, "answered": answered, "sampled": len(sockets[:: max(1, count // 200)]), "spread": spread,
+    }  # fmt: skip
+
+
+async def fanout_phase(server, people, redis_client, send, count: int) -> dict:
+    marker = "fanout-" + base64.urlsafe_b64encode(os.urandom(6)).decode()
+    watchers, _ = await open_all(lambda i: SSEWatcher.open(server, people[i], marker), count)
+    topics = [f"bb:user:{person.user_id}" for person in people[:count]]
+    for _ in range(100):  # every stream subscribed in its worker's hub
+        if all(n >= 1 for _, n in redis_client.pubsub_numsub(*topics)):
+            break
+        await asyncio.sleep(0.1)
+    spread = worker_connections(server.worker_pids(), server.port)
+    started = time.perf_counter()
+    sent_s = await asyncio.get_running_loop().run_in_executor(None, send, [p.user_id for p in people[:count]], marker)
+    await asyncio.wait_for(asyncio.gather(*(w.received for w in watchers)), timeout=30)
+    latencies = sorted((w.received.result() - started) * 1000 for w in watchers)
+    for watcher in watchers:
+        watcher.close()
+    return {"users": count, "send_ms": sent_s * 1000, "latencies": latencies, "spread": spread}
+
+
+def percentile(values: list[float], p: float) -> float:
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+def report(ws: dict, fan: dict, args) -> str:
+    lat = fan["latencies"]
+    return "\n".join([
+        f"Command: `.venv/bin/python bench/live_fanout.py --sockets {args.sockets} --sse-users {args.sse_users} --hold {args.hold}`",
+        "",
+        "| measure | result | target |",
+        "|---|---|---|",
+        f"| idle websockets opened | {ws['sockets']} (per worker: {ws['spread']}) | ≥ 5,000 |",
+        f"| connect rate | {ws['rate']:.0f} /s ({ws['connect_s']:.1f} s for all) | |",
+        f"| server memory per idle websocket | {ws['kib_each']:.1f} KiB (RSS of both workers) | ≤ 60 KiB |",
+        f"| still open after {args.hold:.0f} s idle | {ws['alive']} of {ws['sockets']} | all |",
+        f"| sampled sockets answering ping | {ws['answered']} of {ws['sampled']} | all |",
+        f"| SSE streams (per worker) | {fan['users']} ({fan['spread']}) | both workers |",
+        f"| send: insert + commit + publish | {fan['send_ms']:.0f} ms | |",
+        f"| send → receive p50 / p95 / p99 / max | {percentile(lat, 50):.0f} / {percentile(lat, 95):.0f} / "
+        f"{percentile(lat, 99):.0f} / {max(lat):.0f} ms (mean {statistics.mean(lat):.0f}) | p99 ≤ 150 ms |",
+    ])  # fmt: skip
+
+
+async def run(args) -> str:
+    with tempfile.TemporaryDirectory(prefix="bb-bench-") as tmp:
+        async with bench_world(Path(tmp), max(args.sockets, args.sse_users)) as world:
+            ws = await websocket_phase(world.server, world.people, args.sockets, args.hold)
+            fan = await fanout_phase(world.server, world.people, world.redis, world.send, args.sse_users)
+    return report(ws, fan, args)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sockets", type=int, default=5000)
+    parser.add_argument("--sse-users", type=int, default=1000)
+    parser.add_argument("--hold", type=float, default=30.0)
+    args = parser.parse_args()
+    limit = raise_fd_limit()
+    if limit < 2 * args.sockets + 200:
+        sys.exit(f"the open-file limit ({limit}) is too low for {args.sockets} sockets on both ends")
+    print(asyncio.run(asyncio.wait_for(run(args), timeout=DEADLINE_S)))
+
+
+if __name__ == "__main__":
+    main()
