@@ -107,7 +107,7 @@ class SSEWatcher:
             if not chunk:
                 return
             if self.marker in tail + chunk:
-                self.received.set_result(time.perf_counter())
+                self.received.set_result(time.monotonic())  # the clock the sender process reads too
             tail = chunk[-len(self.marker) :]
 
     def close(self) -> None:

@@ -2,7 +2,10 @@
 sessions made directly (no login form), and gunicorn with two gevent workers."""
 
 import contextlib
+import os
 import secrets
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +19,6 @@ from blueberry.config import TestConfig
 from blueberry.extensions import db
 from blueberry.login import session_cookie
 from blueberry.models import MatchSetting, User, UserSession
-from blueberry.services import notifications
 from blueberry.services.sessions import token_hash
 from tests.servers import LiveServer, RedisServer
 
@@ -36,15 +38,16 @@ class World:
     people: list[Person]
     app: object
 
-    def send(self, user_ids: list[int], title: str) -> float:
-        """The same notification to every user in one transaction; returns the seconds it took."""
-        import time
+    env: dict
 
-        with self.app.app_context():
-            started = time.perf_counter()
-            notifications.notify_many(user_ids, title)
-            db.session.commit()
-            return time.perf_counter() - started
+    def sender(self, warm_up_ids: list[int]) -> subprocess.Popen:
+        """A started, warmed-up sender process waiting for its order (see fanout_sender.py)."""
+        process = subprocess.Popen(
+            [sys.executable, str(Path(__file__).with_name("fanout_sender.py")), *map(str, warm_up_ids)],
+            env={**os.environ, **self.env}, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        assert process.stdout.readline().strip() == "ready"
+        return process
 
 
 def _make_people(app, count: int) -> list[Person]:
@@ -75,7 +78,7 @@ async def bench_world(tmp: Path, count: int):
     env = {"DATABASE_URL": database, "REDIS_URL": redis_server.url, "SECRET_KEY": SECRET}
     server = LiveServer(env, workers=2).start()
     try:
-        yield World(server, redis.Redis.from_url(redis_server.url, decode_responses=True), people, app)
+        yield World(server, redis.Redis.from_url(redis_server.url, decode_responses=True), people, app, env)
     finally:
         server.stop()
         redis_server.stop()

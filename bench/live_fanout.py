@@ -11,6 +11,7 @@ Markdown table for docs/PERFORMANCE.md.
 import argparse
 import asyncio
 import base64
+import json
 import os
 import resource
 import statistics
@@ -72,18 +73,23 @@ async def websocket_phase(server, people, count: int, hold_s: float) -> dict:
     }  # fmt: skip
 
 
-async def fanout_phase(server, people, redis_client, send, count: int) -> dict:
+async def fanout_phase(world, count: int) -> dict:
+    server, people = world.server, world.people
     marker = "fanout-" + base64.urlsafe_b64encode(os.urandom(6)).decode()
     watchers, _ = await open_all(lambda i: SSEWatcher.open(server, people[i], marker), count)
     topics = [f"bb:user:{person.user_id}" for person in people[:count]]
     for _ in range(100):  # every stream subscribed in its worker's hub
-        if all(n >= 1 for _, n in redis_client.pubsub_numsub(*topics)):
+        if all(n >= 1 for _, n in world.redis.pubsub_numsub(*topics)):
             break
         await asyncio.sleep(0.1)
     spread = worker_connections(server.worker_pids(), server.port)
-    started = time.perf_counter()
-    sent_s = await asyncio.get_running_loop().run_in_executor(None, send, [p.user_id for p in people[:count]], marker)
+    sender = world.sender([p.user_id for p in people[count : count + 100]])
+    sender.stdin.write(json.dumps({"ids": [p.user_id for p in people[:count]], "title": marker}) + "\n")
+    sender.stdin.flush()
     await asyncio.wait_for(asyncio.gather(*(w.received for w in watchers)), timeout=30)
+    started, finished = map(float, sender.stdout.readline().split())
+    sender.wait(timeout=10)
+    sent_s = finished - started
     latencies = sorted((w.received.result() - started) * 1000 for w in watchers)
     for watcher in watchers:
         watcher.close()
@@ -115,9 +121,9 @@ def report(ws: dict, fan: dict, args) -> str:
 
 async def run(args) -> str:
     with tempfile.TemporaryDirectory(prefix="bb-bench-") as tmp:
-        async with bench_world(Path(tmp), max(args.sockets, args.sse_users)) as world:
+        async with bench_world(Path(tmp), max(args.sockets, args.sse_users + 100)) as world:
             ws = await websocket_phase(world.server, world.people, args.sockets, args.hold)
-            fan = await fanout_phase(world.server, world.people, world.redis, world.send, args.sse_users)
+            fan = await fanout_phase(world, args.sse_users)
     return report(ws, fan, args)
 
 

@@ -4,7 +4,6 @@ Both carry the user's events (notifications and personal events) and end when th
 session ends. Protocol: docs/realtime.md.
 """
 
-import threading
 from itertools import chain
 
 from flask import Blueprint, current_app, render_template, request, session
@@ -42,7 +41,7 @@ FRAGMENTS = {
     LIVE_UP: "live/_status.html",
     SESSION_ENDED: "live/_status.html",
 }
-CLIENT_GONE = "client.gone"
+FRAMES_WAITING = {"type": "frames.waiting", "id": "", "data": {}}
 
 
 def render_html(event: dict) -> str | None:
@@ -84,7 +83,7 @@ def user_socket(ws):
     feed = user_feed(request.args.get("last_event_id"))
     db.session.remove()
     with feed:
-        threading.Thread(target=_read_frames, args=(live, feed), daemon=True).start()
+        live.wake_on_frames(lambda: feed.listener.put(FRAMES_WAITING))
         for event in chain(feed.missed(), feed.live(current_app.config["WS_KEEPALIVE_S"])):
             if not _deliver(live, event):
                 break
@@ -93,8 +92,8 @@ def user_socket(ws):
 def _deliver(live: LiveSocket, event: dict) -> bool:
     """Send one event; False when the socket is done."""
     kind = event["type"]
-    if kind == CLIENT_GONE:
-        return False
+    if kind == FRAMES_WAITING["type"]:
+        return _answer_frames(live)
     if kind == SESSION_ENDED:
         live.close(CLOSE_SESSION_ENDED, "session ended")
         return False
@@ -107,14 +106,14 @@ def _deliver(live: LiveSocket, event: dict) -> bool:
     return True
 
 
-def _read_frames(live: LiveSocket, feed: Feed) -> None:
+def _answer_frames(live: LiveSocket) -> bool:
+    """Answer what the client sent; False once it has gone."""
     try:
-        for frame in live.frames():
+        for frame in live.pending_frames():
             if frame["type"] == "ping":
                 live.send_event(make_event(PONG, {}))
             else:
                 live.send_error("unknown_type", f"Unknown frame type {frame['type'][:40]!r}.")
     except ConnectionClosed:
-        pass
-    finally:
-        feed.listener.put(make_event(CLIENT_GONE, {}))
+        return False
+    return True

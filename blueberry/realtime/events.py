@@ -35,15 +35,21 @@ PONG = "pong"
 STREAM_MAXLEN = 500
 STREAM_TTL_S = 7 * 24 * 3600
 
+# KEYS: channel, stream, channel, stream, … ARGV: payload, maxlen ('' = no stream), … , ttl.
+# One call for a whole batch: a fan-out to a thousand users is one round trip and one script run.
 _PUBLISH = """
-local id = ''
-if ARGV[2] ~= '' then
-  id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'e', ARGV[1])
-  redis.call('EXPIRE', KEYS[2], ARGV[3])
+local ttl = ARGV[#ARGV]
+for i = 1, #KEYS, 2 do
+  local payload, maxlen, id = ARGV[i], ARGV[i + 1], ''
+  if maxlen ~= '' then
+    id = redis.call('XADD', KEYS[i + 1], 'MAXLEN', '~', maxlen, '*', 'e', payload)
+    redis.call('EXPIRE', KEYS[i + 1], ttl)
+  end
+  redis.call('PUBLISH', KEYS[i], id .. '\\n' .. payload)
 end
-redis.call('PUBLISH', KEYS[1], id .. '\\n' .. ARGV[1])
-return id
+return #KEYS / 2
 """
+BATCH = 1000
 
 
 def user_topic(user_id: int) -> str:
@@ -92,23 +98,20 @@ def publish_on_commit(topic: str, type_: str, data: dict) -> None:
     defer("events", (topic, type_, data))
 
 
-def _encode(topic: str, type_: str, data: dict) -> tuple:
-    payload = json.dumps({"type": type_, "data": data}, separators=(",", ":"), default=str)
-    maxlen = str(STREAM_MAXLEN) if has_stream(topic) else ""
-    return (_PUBLISH, 2, topic, stream_key(topic), payload, maxlen, STREAM_TTL_S)
-
-
-def publish_now(client: redis.Redis, topic: str, type_: str, data: dict) -> str:
-    """Write one event to Redis (stream, then channel); returns its stream id ('' if none)."""
-    return client.eval(*_encode(topic, type_, data)) or ""
-
-
 def publish_many(client: redis.Redis, events: list[tuple[str, str, dict]]) -> None:
-    """Write events in one round trip (a fan-out to a thousand users costs one, not a thousand)."""
-    pipe = client.pipeline(transaction=False)
-    for topic, type_, data in events:
-        pipe.eval(*_encode(topic, type_, data))
-    pipe.execute()
+    """Write events (stream, then channel) in batches of one script call each."""
+    for start in range(0, len(events), BATCH):
+        keys, args = [], []
+        for topic, type_, data in events[start : start + BATCH]:
+            keys += [topic, stream_key(topic)]
+            args += [json.dumps({"type": type_, "data": data}, separators=(",", ":"), default=str)]
+            args += [str(STREAM_MAXLEN) if has_stream(topic) else ""]
+        client.eval(_PUBLISH, len(keys), *keys, *args, STREAM_TTL_S)
+
+
+def publish_now(client: redis.Redis, topic: str, type_: str, data: dict) -> None:
+    """Write one event to Redis now (tests and tools; features use publish_on_commit)."""
+    publish_many(client, [(topic, type_, data)])
 
 
 def _publish_all(pending: list) -> None:

@@ -34,15 +34,16 @@ class Listener:
 
     def __init__(self, topics: Iterable[str]):
         self.topics = tuple(topics)
-        self.inbox: queue.Queue = queue.Queue(maxsize=QUEUE_LIMIT)
+        # SimpleQueue: thousands of these live per process, and it is much lighter than Queue.
+        self.inbox: queue.SimpleQueue = queue.SimpleQueue()
         self.ready = threading.Event()
         self.overflowed = False
 
     def put(self, event: dict) -> None:
-        try:
-            self.inbox.put_nowait(event)
-        except queue.Full:  # a stalled client: its connection ends and the client resyncs
+        if self.inbox.qsize() >= QUEUE_LIMIT:  # a stalled client: drop, it resyncs on reconnect
             self.overflowed = True
+            return
+        self.inbox.put_nowait(event)
 
     def get(self, timeout: float) -> dict | None:
         try:

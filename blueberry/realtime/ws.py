@@ -95,12 +95,25 @@ class LiveSocket:
         with self.lock, contextlib.suppress(ConnectionClosed):
             self.ws.close(reason=code, message=reason)
 
-    def frames(self):
-        """Client frames parsed as JSON objects; bad or flooding frames answer `error` and are skipped."""
+    def wake_on_frames(self, wake: Callable[[], None]) -> None:
+        """Call `wake` whenever the peer sends something (a frame, or the close).
+
+        The connection then needs no greenlet of its own to read: its one loop waits on its
+        feed, and simple-websocket's reader wakes that loop through this hook.
+        """
+        self.ws.event = _FrameSignal(self.ws.event, wake)
+        if self.ws.input_buffer or not self.ws.connected:  # it spoke before the hook was in
+            wake()
+
+    def pending_frames(self):
+        """Client frames received so far, parsed; bad or flooding ones answer `error` and are
+        skipped. Raises ConnectionClosed once the peer has gone."""
         while True:
-            raw = self.ws.receive()
+            raw = self.ws.receive(timeout=0)
             if raw is None:
-                continue
+                if not self.ws.connected:
+                    raise ConnectionClosed(self.ws.close_reason, self.ws.close_message)
+                return
             if not self.throttle.allow():
                 self.send_error("rate_limited", "Too many messages; slow down.")
                 continue
@@ -109,6 +122,26 @@ class LiveSocket:
                 self.send_error("bad_frame", "Frames must be JSON objects with a string `type`.")
                 continue
             yield frame
+
+
+class _FrameSignal:
+    """Stands in for simple-websocket's input event and also wakes the connection's loop."""
+
+    def __init__(self, event, wake: Callable[[], None]):
+        self.event, self.wake = event, wake
+
+    def set(self) -> None:
+        self.event.set()
+        self.wake()
+
+    def clear(self) -> None:
+        self.event.clear()
+
+    def is_set(self) -> bool:
+        return self.event.is_set()
+
+    def wait(self, timeout=None) -> bool:
+        return self.event.wait(timeout)
 
 
 def _parse(raw) -> dict | None:

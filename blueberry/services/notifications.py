@@ -44,22 +44,22 @@ def notify(user: User, title: str, body: str = "", link: str = "", kind: str = "
 
 def notify_many(user_ids: list[int], title: str, body: str = "", link: str = "", kind: str = "operator") -> int:
     """The same notification to many users at once: one insert, one count query, one publish."""
-    now = utcnow()
-    rows = [
-        {"user_id": uid, "kind": kind, "title": title[:200], "body": body, "link": link[:500], "created_at": now}
-        for uid in user_ids
-    ]
-    notes = db.session.scalars(insert(Notification).returning(Notification), rows).all()
-    counts = dict(
+    fields = {"kind": kind, "title": title[:200], "body": body, "link": link[:500], "created_at": utcnow()}
+    rows = [{"user_id": user_id, **fields} for user_id in user_ids]
+    inserted = db.session.execute(insert(Notification).returning(Notification.id, Notification.user_id), rows).all()
+    unread = dict(
         db.session.execute(
             select(Notification.user_id, func.count())
             .where(Notification.user_id.in_(user_ids), Notification.read_at.is_(None))
             .group_by(Notification.user_id)
         ).all()
     )
-    for note in notes:
-        publish_on_commit(user_topic(note.user_id), NOTIFICATION_NEW, event_data(note, counts.get(note.user_id, 1)))
-    return len(notes)
+    shared = {"kind": kind, "title": fields["title"], "body": body, "link": fields["link"]}
+    created_at = fields["created_at"].isoformat()
+    for note_id, user_id in inserted:
+        data = {"notification_id": note_id, **shared, "created_at": created_at, "unread": unread.get(user_id, 1)}
+        publish_on_commit(user_topic(user_id), NOTIFICATION_NEW, data)
+    return len(inserted)
 
 
 def list_notifications(user_id: int, before_id: int | None = None) -> list[Notification]:
