@@ -49,7 +49,7 @@ for i = 1, #KEYS, 2 do
 end
 return #KEYS / 2
 """
-BATCH = 1000
+BATCH = 100
 
 
 def user_topic(user_id: int) -> str:

@@ -57,7 +57,7 @@ def decode_message(topic: str, raw: str) -> dict | None:
     stream_id, _, payload = raw.partition("\n")
     try:
         body = json.loads(payload)
-        return make_event(body["type"], body.get("data") or {}, stream_id) | {"topic": topic}
+        return make_event(body["type"], body.get("data") or {}, stream_id) | {"topic": topic, "raw": payload}
     except (ValueError, KeyError, TypeError):
         log.warning("dropped a malformed message on %s", topic)
         return None
