@@ -1,7 +1,9 @@
 """The user's websocket: handshake checks, frame limits, bad frames, throttling, session end."""
 
 import json
+import queue
 import re
+import socket
 import time
 
 import httpx
@@ -9,7 +11,7 @@ import pytest
 from simple_websocket import ConnectionClosed
 
 from tests.conftest import LIVE_SECRET
-from tests.realtime.clients import connect_ws, open_session, ws_events
+from tests.realtime.clients import SSEReader, connect_ws, open_session, ws_events
 
 UPGRADE = {
     "Connection": "Upgrade",
@@ -97,3 +99,38 @@ def test_logout_closes_the_socket_with_1008(live_server, mina_cookie):
             ws.receive(timeout=0.2)
     assert closed.value.reason == 1008
     assert handshake(live_server.url, Origin=live_server.url, Cookie=f"bb_session={mina_cookie}") == 401
+
+
+def test_compression_is_never_negotiated(live_server, mina_cookie):
+    request = (
+        "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        + "".join(f"{k}: {v}\r\n" for k, v in UPGRADE.items())
+        + f"Sec-WebSocket-Extensions: permessage-deflate\r\nOrigin: {live_server.url}\r\n"
+        + f"Cookie: bb_session={mina_cookie}\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", live_server.port), timeout=5) as sock:
+        sock.sendall(request.encode())
+        head = sock.recv(4096).decode().lower()
+    assert head.startswith("http/1.1 101")
+    assert "sec-websocket-extensions" not in head
+
+
+def test_a_password_change_ends_the_other_sessions_streams(app, live_server, make_user):
+    user = make_user("jun")
+    phone, laptop = open_session(app, user, LIVE_SECRET), open_session(app, user, LIVE_SECRET)
+    phone_sse, laptop_sse = SSEReader(live_server.url, phone), SSEReader(live_server.url, laptop)
+    time.sleep(0.5)
+    try:
+        browser = httpx.Client(base_url=live_server.url, timeout=5)
+        browser.cookies.set("bb_session", laptop, domain="127.0.0.1")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', browser.get("/settings/accounts").text).group(1)
+        data = {"current_password": "correct-horse", "new_password": "new-password-1",
+                "confirm_password": "new-password-1", "csrf_token": token}  # fmt: skip
+        assert browser.post("/settings/accounts", data=data).status_code == 303
+        assert phone_sse.next_of("session.ended")["json"]["type"] == "session.ended"
+        assert phone_sse.closed.wait(5)
+        with pytest.raises(queue.Empty):
+            laptop_sse.next_of("session.ended", timeout=1.0)
+    finally:
+        phone_sse.close()
+        laptop_sse.close()
