@@ -1,9 +1,10 @@
 """The benchmark's sender, a process of its own (as an operator's command would be).
 
-Arguments: user ids for a warm-up send. Then reads one JSON line `{"ids": [...], "title": "..."}` from stdin, sends that notification to all
-ids in one transaction, and prints the monotonic clock (shared by all processes on Linux) at
-the start of the send, when the rows are stored (before the commit that publishes them) and
-at the end, so the clients' receive times can be compared with it.
+Arguments: user ids for a warm-up send. Then it reads one JSON line `{"ids": [...], "title":
+"..."}` from stdin, sends that notification to all ids in one transaction, and prints the
+monotonic clock (shared by all processes on Linux) at the start of the send, when the rows
+are stored (before the commit that publishes them) and at the end, so that the clients'
+receive times can be compared with it.
 """
 
 import json

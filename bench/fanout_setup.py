@@ -52,16 +52,16 @@ class World:
 
 def _make_people(app, count: int) -> list[Person]:
     password = generate_password_hash("bench-password", "pbkdf2:sha256:1000")
-    users = [
-        {"username": f"bench{i}", "password_hash": password, "display_name": f"Bench {i}", "age": 30, "gender": "female"}
-        for i in range(count)
-    ]  # fmt: skip
+    person = {"password_hash": password, "age": 30, "gender": "female"}
+    users = [{"username": f"bench{i}", "display_name": f"Bench {i}", **person} for i in range(count)]
     ids = list(db.session.scalars(insert(User).returning(User.id), users))
     db.session.execute(insert(MatchSetting), [{"user_id": uid} for uid in ids])
     tokens = [secrets.token_urlsafe(32) for _ in ids]
-    db.session.execute(insert(UserSession), [{"user_id": u, "token_hash": token_hash(t)} for u, t in zip(ids, tokens)])
+    db.session.execute(
+        insert(UserSession), [{"user_id": u, "token_hash": token_hash(t)} for u, t in zip(ids, tokens, strict=True)]
+    )
     db.session.commit()
-    return [Person(uid, session_cookie(app, token, uid)) for uid, token in zip(ids, tokens)]
+    return [Person(uid, session_cookie(app, token, uid)) for uid, token in zip(ids, tokens, strict=True)]
 
 
 @contextlib.asynccontextmanager

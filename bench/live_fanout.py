@@ -111,7 +111,8 @@ def _spread(values: list[float]) -> str:
 def report(ws: dict, fan: dict, args) -> str:
     lat, after_commit = fan["latencies"], fan["from_commit"]
     return "\n".join([
-        f"Command: `.venv/bin/python bench/live_fanout.py --sockets {args.sockets} --sse-users {args.sse_users} --hold {args.hold}`",
+        "Command: `.venv/bin/python bench/live_fanout.py "
+        f"--sockets {args.sockets} --sse-users {args.sse_users} --hold {args.hold:g}`",
         "",
         "| measure | result | target |",
         "|---|---|---|",
