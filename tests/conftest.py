@@ -128,6 +128,14 @@ def login(client, login_id, password="correct-horse", **extra):
     return client.post("/auth/login", data={"login": login_id, "password": password, "csrf_token": token, **extra})
 
 
+@pytest.fixture
+def own_redis(tmp_path):
+    """A Redis of this test's own, which it may stop and start (outage tests)."""
+    server = RedisServer(tmp_path / "own-redis").start()
+    yield server
+    server.stop()
+
+
 LIVE_SECRET = "live-test-secret"
 
 

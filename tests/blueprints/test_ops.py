@@ -10,7 +10,7 @@ import pytest
 
 from blueberry import create_app
 from tests.conftest import _config, get_csrf, login
-from tests.servers import ROOT, RedisServer
+from tests.servers import ROOT
 
 
 def test_dashboard_anonymous_goes_to_login(client):
@@ -79,13 +79,6 @@ def test_healthz_when_all_is_up(client):
     body = response.get_json()
     assert body["db"]["ok"] and body["redis"]["ok"]
     assert body["workers"]["count"] == 0 and body["scheduler"]["ok"] is False
-
-
-@pytest.fixture
-def own_redis(tmp_path):
-    server = RedisServer(tmp_path / "own-redis").start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -9,14 +9,11 @@ from blueberry.extensions import db
 from blueberry.services import notifications
 from tests.conftest import LIVE_SECRET
 from tests.realtime.clients import SSEReader, connect_ws, open_session
-from tests.servers import RedisServer
 
 
 @pytest.fixture
-def live_redis(tmp_path):
-    server = RedisServer(tmp_path / "live-redis").start()
-    yield server
-    server.stop()
+def live_redis(own_redis):
+    return own_redis
 
 
 @pytest.fixture
