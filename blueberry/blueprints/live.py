@@ -4,8 +4,6 @@ Both carry the user's events (notifications and personal events) and end when th
 session ends. Protocol: docs/realtime.md.
 """
 
-from itertools import chain
-
 from flask import Blueprint, current_app, render_template, request, session
 from flask_login import current_user
 from simple_websocket import ConnectionClosed
@@ -84,9 +82,16 @@ def user_socket(ws):
     db.session.remove()
     with feed:
         live.wake_on_frames(lambda: feed.listener.put(FRAMES_WAITING))
-        for event in chain(feed.missed(), feed.live(current_app.config["WS_KEEPALIVE_S"])):
-            if not _deliver(live, event):
-                break
+        _serve_socket(live, feed, current_app.config["WS_KEEPALIVE_S"])
+
+
+def _serve_socket(live: LiveSocket, feed: Feed, keepalive_s: float) -> None:
+    for event in feed.missed():
+        if not _deliver(live, event):
+            return
+    for event in feed.live(keepalive_s):
+        if not _deliver(live, event):
+            return
 
 
 def _deliver(live: LiveSocket, event: dict) -> bool:
