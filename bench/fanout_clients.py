@@ -86,29 +86,30 @@ class IdleSocket:
 
 
 class SSEWatcher:
-    """An SSE stream that resolves `received` with the time a marker first appears in it."""
+    """An SSE stream that resolves `received` with the time the awaited marker first appears."""
 
-    def __init__(self, reader, writer, marker: str):
-        self.reader, self.writer, self.marker = reader, writer, marker.encode()
-        self.received: asyncio.Future = asyncio.get_running_loop().create_future()
+    def __init__(self, reader, writer):
+        self.reader, self.writer = reader, writer
+        self.marker, self.received = b"", None
         self.task = asyncio.create_task(self._read())
 
     @classmethod
-    async def open(cls, server, person, marker: str) -> "SSEWatcher":
+    async def open(cls, server, person) -> "SSEWatcher":
         reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
         writer.write(_request(server, "/events?format=json", person.cookie))
         await reader.readuntil(b": connected")
-        return cls(reader, writer, marker)
+        return cls(reader, writer)
+
+    def expect(self, marker: str) -> None:
+        self.marker = marker.encode()
+        self.received = asyncio.get_running_loop().create_future()
 
     async def _read(self) -> None:
         tail = b""
-        while not self.received.done():
-            chunk = await self.reader.read(65536)
-            if not chunk:
-                return
-            if self.marker in tail + chunk:
+        while chunk := await self.reader.read(65536):
+            if self.received is not None and not self.received.done() and self.marker in tail + chunk:
                 self.received.set_result(time.monotonic())  # the clock the sender process reads too
-            tail = chunk[-len(self.marker) :]
+            tail = chunk[-64:]
 
     def close(self) -> None:
         self.task.cancel()

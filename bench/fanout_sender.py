@@ -1,7 +1,7 @@
 """The benchmark's sender, a process of its own (as an operator's command would be).
 
-Arguments: user ids for a warm-up send. Then it reads one JSON line `{"ids": [...], "title":
-"..."}` from stdin, sends that notification to all ids in one transaction, and prints the
+Arguments: user ids for a warm-up send. Then, for each JSON line `{"ids": [...], "title":
+"..."}` on stdin, it sends that notification to all ids in one transaction, and prints the
 monotonic clock (shared by all processes on Linux) at the start of the send, when the rows
 are stored (before the commit that publishes them) and at the end, so that the clients'
 receive times can be compared with it.
@@ -27,12 +27,13 @@ def main() -> None:
         notifications.notify_many([int(uid) for uid in sys.argv[1:]], "warm-up")
         db.session.commit()
         print("ready", flush=True)
-        order = json.loads(sys.stdin.readline())
-        started = time.monotonic()
-        notifications.notify_many(order["ids"], order["title"])
-        stored = time.monotonic()
-        db.session.commit()  # publishes after the commit
-        print(started, stored, time.monotonic(), flush=True)
+        for line in sys.stdin:  # one order per line, until the benchmark closes stdin
+            order = json.loads(line)
+            started = time.monotonic()
+            notifications.notify_many(order["ids"], order["title"])
+            stored = time.monotonic()
+            db.session.commit()  # publishes after the commit
+            print(started, stored, time.monotonic(), flush=True)
 
 
 if __name__ == "__main__":
