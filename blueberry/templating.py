@@ -1,6 +1,7 @@
 """Template globals: CSRF token for htmx, the htmx configuration, the current language."""
 
 import json
+from functools import cached_property
 
 from flask import Flask
 from flask_babel import get_locale
@@ -41,13 +42,27 @@ def _language_form() -> LanguageForm:
     return LanguageForm(formdata=None, language=str(get_locale() or "en"))
 
 
+class _LivePage:
+    """The unread badge and the live cursor of a page, queried only if the template asks.
+
+    Context processors run for every template, event fragments included: only full pages
+    (base.html) should pay for these two queries.
+    """
+
+    def __init__(self, user_id: int):
+        self.user_id = user_id
+
+    @cached_property
+    def unread(self) -> int:
+        return notifications.unread_count(self.user_id)
+
+    @cached_property
+    def cursor(self) -> str:
+        return str(Cursor(notification_id=notifications.latest_id(self.user_id)))
+
+
 def _live_context() -> dict:
-    """The unread badge and the page's live cursor (newest notification it shows)."""
-    if not current_user.is_authenticated:
-        return {}
-    user_id = current_user.id
-    cursor = Cursor(notification_id=notifications.latest_id(user_id))
-    return {"live": {"unread": notifications.unread_count(user_id), "cursor": str(cursor)}}
+    return {"live": _LivePage(current_user.id)} if current_user.is_authenticated else {}
 
 
 def init_templating(app: Flask) -> None:

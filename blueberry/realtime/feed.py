@@ -13,6 +13,7 @@ import redis
 from blueberry.realtime.events import (
     LIVE_DOWN,
     LIVE_UP,
+    NOTIFICATION_NEW,
     SESSION_ENDED,
     Cursor,
     has_stream,
@@ -58,6 +59,9 @@ class Feed:
     def live(self, keepalive_s: float) -> Iterator[dict]:
         """Live events until the session ends; KEEPALIVE when quiet; LIVE_UP is followed by a catch-up."""
         while True:
+            if self.listener.overflowed:  # too slow to keep up: end, and let the client resync
+                yield make_event(LIVE_DOWN, {})
+                return
             event = self.listener.get(keepalive_s)
             if event is None:
                 yield make_event(KEEPALIVE, {})
@@ -91,7 +95,7 @@ class Feed:
             yield event | {"id": str(self.cursor)}
 
     def _seen(self, event: dict) -> bool:
-        nid = event["data"].get("notification_id") if event["type"].startswith("notification.new") else None
+        nid = event["data"].get("notification_id") if event["type"] == NOTIFICATION_NEW else None
         if nid is not None and nid <= self.cursor.notification_id:
             return True
         stream_id = event.get("id") or ""
@@ -101,5 +105,5 @@ class Feed:
 
     def _advance(self, event: dict) -> None:
         stream_id = event.get("id") or self.cursor.stream_id
-        nid = event["data"].get("notification_id") if event["type"].startswith("notification.new") else None
+        nid = event["data"].get("notification_id") if event["type"] == NOTIFICATION_NEW else None
         self.cursor = Cursor(stream_id, max(nid or 0, self.cursor.notification_id))

@@ -85,7 +85,8 @@ class Hub:
         self.confirmed: set[str] = set()
         self.requested: set[str] = set()
         self.pubsub = None
-        self.up = self.ever_up = self.started = False
+        self.up = self.started = False
+        self.announced_down = False  # listeners were told LIVE_DOWN and await LIVE_UP
         self.lock = threading.Lock()
 
     def add(self, listener: Listener) -> None:
@@ -96,7 +97,7 @@ class Hub:
         if self.up:
             self._subscribe_missing()
         self._check_ready(listener)
-        if self.ever_up and not self.up:
+        if self.announced_down:
             listener.put(make_event(LIVE_DOWN, {}))
 
     def _subscribe_missing(self) -> None:
@@ -142,12 +143,13 @@ class Hub:
                 log.warning("hub lost Redis: %s", error)
             if self.up:
                 backoff = 0.2
+            if self.up or not self.announced_down:
                 self._went_down()
             threading.Event().wait(backoff)
             backoff = min(backoff * 2, self.max_backoff)
 
     def _went_down(self) -> None:
-        self.up = False
+        self.up, self.announced_down = False, True
         self.confirmed.clear()
         for listener in self._all_listeners():
             listener.ready.clear()
@@ -175,10 +177,10 @@ class Hub:
             for listener in list(self.listeners.get(topic, ())):
                 self._check_ready(listener)
             return
-        if self.ever_up:  # back after an outage: everyone catches up
+        if self.announced_down:  # back after an outage: everyone catches up
+            self.announced_down = False
             for listener in self._all_listeners():
                 listener.put(make_event(LIVE_UP, {}))
-        self.ever_up = True
 
     def _dispatch(self, topic: str, raw: str) -> None:
         event = decode_message(topic, raw)

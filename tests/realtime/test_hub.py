@@ -1,0 +1,42 @@
+"""The hub on its own: a Redis that is away from the start, then arrives; fragments cost no queries."""
+
+from flask_login import login_user
+from sqlalchemy import event
+
+from blueberry.blueprints.live import render_html
+from blueberry.extensions import db, make_redis
+from blueberry.realtime.events import NOTIFICATION_NEW, make_event, publish_now
+from blueberry.realtime.hub import Hub, Listener
+from tests.servers import RedisServer
+
+
+def test_listeners_hear_down_then_up_when_redis_is_away_from_the_start(tmp_path):
+    server = RedisServer(tmp_path / "late-redis")  # not started yet
+    hub = Hub(lambda: make_redis(server.url, socket_timeout=None), max_backoff=0.3)
+    listener = Listener(["bb:user:7"])
+    hub.add(listener)
+    try:
+        assert listener.get(3)["type"] == "live.down"
+        server.start()
+        assert listener.get(5)["type"] == "live.up"
+        assert listener.ready.wait(2)
+        publish_now(make_redis(server.url, 1), "bb:user:7", NOTIFICATION_NEW, {"notification_id": 1})
+        assert listener.get(3)["data"] == {"notification_id": 1}
+    finally:
+        server.stop()
+
+
+def test_event_fragments_run_no_sql(app, make_user):
+    user = make_user("mina")
+    statements = []
+    with app.test_request_context("/events"):
+        login_user(user)
+        listen = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listen)
+        try:
+            data = {"notification_id": 3, "title": "hi", "body": "", "link": "", "unread": 2}
+            html = render_html(make_event(NOTIFICATION_NEW, data, "1-0~3"))
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listen)
+    assert 'id="notification-badge"' in html and ">2</span>" in html
+    assert statements == []
