@@ -1,7 +1,8 @@
 """SQL models, one module per domain. Importing this package registers every table."""
 
-from blueberry.models.matching import MatchSetting
+from blueberry.models.matching import MatchedRoom, MatchHistory, MatchSetting
 from blueberry.models.notification import Notification
+from blueberry.models.safety import Block, Report
 from blueberry.models.user import User, UserSession
 
-__all__ = ["MatchSetting", "Notification", "User", "UserSession"]
+__all__ = ["Block", "MatchHistory", "MatchSetting", "MatchedRoom", "Notification", "Report", "User", "UserSession"]

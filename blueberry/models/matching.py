@@ -1,9 +1,12 @@
-"""Random-matching data that must last: each user's match preferences."""
+"""Random-matching data that must last: preferences, who was matched with whom, voice rooms."""
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from blueberry.extensions import db
+from blueberry.models.base import UTCDateTime, utcnow
 from blueberry.models.user import User
 
 PREFERRED_GENDERS = ("male", "female", "any")
@@ -28,3 +31,45 @@ class MatchSetting(db.Model):
     preferred_gender: Mapped[str] = mapped_column(String(6), default="any", server_default="any")
 
     user: Mapped[User] = relationship(back_populates="match_setting")
+
+
+class MatchHistory(db.Model):
+    """Two people who were matched (spec §3). The pair is stored ordered and is unique:
+    the same two people are never matched twice."""
+
+    __tablename__ = "match_history"
+    __table_args__ = (
+        UniqueConstraint("user1_id", "user2_id", name="uq_match_history_pair"),
+        CheckConstraint("user1_id < user2_id", name="pair_ordered"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user1_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    user2_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    matched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class MatchedRoom(db.Model):
+    """The voice room of a match (spec §4). Ended, never deleted, so history is kept."""
+
+    __tablename__ = "matched_room"
+    __table_args__ = (
+        CheckConstraint("user1_id < user2_id", name="pair_ordered"),
+        Index("ix_matched_room_user1_id_user2_id", "user1_id", "user2_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user1_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    user2_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    matched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Why it ended: "left", "partner_left", "blocked", "expired"; empty while open.
+    end_reason: Mapped[str] = mapped_column(String(20), default="", server_default="")
+
+    def has_member(self, user_id: int) -> bool:
+        return user_id in (self.user1_id, self.user2_id)
+
+    @property
+    def is_open(self) -> bool:
+        return self.ended_at is None
