@@ -22,6 +22,12 @@ def post_matching(client, url="/settings/matching", htmx=False, **fields):
     return client.post(url, data=data, headers=headers)
 
 
+def profile_form(client, **changes) -> dict:
+    """A complete profile form (with its CSRF token), with `changes` applied."""
+    data = {"display_name": "Mina", "age": "30", "gender": "female", "timezone": "Asia/Seoul", "language": "en"}
+    return {"phone": "", **data, **changes, "csrf_token": get_csrf(client, "/settings/profile")}
+
+
 def setting_of(user) -> MatchSetting:
     return db.session.scalar(select(MatchSetting).where(MatchSetting.user_id == user.id))
 
@@ -72,15 +78,7 @@ def test_matching_inline_validation_returns_fragment_and_saves_nothing(client, m
 
 def test_profile_update_normalizes_phone_and_rejects_others(client, mina, make_user):
     make_user("jun", phone="010-9999-8888")
-    token = get_csrf(client, "/settings/profile")
-    data = {
-        "display_name": "Mina K",
-        "age": "31",
-        "gender": "female",
-        "timezone": "Asia/Seoul",
-        "language": "en",
-        "csrf_token": token,
-    }
+    data = profile_form(client, display_name="Mina K", age="31")
     taken = client.post("/settings/profile", data={**data, "phone": "+82 10 9999 8888"})
     assert taken.status_code == 422
     assert "belongs to another account" in taken.get_data(as_text=True)
@@ -91,16 +89,7 @@ def test_profile_update_normalizes_phone_and_rejects_others(client, mina, make_u
 
 
 def test_profile_refuses_unknown_timezone_and_underage(client, mina):
-    token = get_csrf(client, "/settings/profile")
-    data = {
-        "display_name": "M",
-        "age": "16",
-        "gender": "female",
-        "timezone": "Mars/Base",
-        "language": "en",
-        "phone": "",
-        "csrf_token": token,
-    }
+    data = profile_form(client, display_name="M", age="16", timezone="Mars/Base")
     html = client.post("/settings/profile", data=data).get_data(as_text=True)
     assert "18 to 120" in html and "Not a valid choice" in html
 
@@ -124,16 +113,7 @@ def test_language_follows_accept_language_for_visitors(client):
 
 
 def test_profile_inline_validation_checks_the_phone(client, mina):
-    token = get_csrf(client, "/settings/profile")
-    data = {
-        "display_name": "Mina",
-        "age": "30",
-        "gender": "female",
-        "timezone": "Asia/Seoul",
-        "language": "en",
-        "phone": "12345",
-        "csrf_token": token,
-    }
+    data = profile_form(client, phone="12345")
     response = client.post("/settings/profile?validate=1", data=data, headers={"HX-Request": "true"})
     assert response.status_code == 422
     assert "valid phone number" in response.get_data(as_text=True)
