@@ -5,6 +5,7 @@ secret lives in the code. `make run` prepares `instance/` (secret key, SQLite da
 embedded Redis socket) before any process starts, so every process reads the same values.
 """
 
+import json
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -21,6 +22,13 @@ load_dotenv(ROOT / ".env")
 
 def _env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def _json_env(name: str, default: str):
+    try:
+        return json.loads(os.environ.get(name, default))
+    except ValueError as error:
+        raise RuntimeError(f"{name} must be JSON: {error}") from error
 
 
 def _secret_key(env: str) -> str | None:
@@ -79,6 +87,18 @@ class Config:
     WS_KEEPALIVE_S = 25.0
     SCHEDULER_INTERVAL = 1
     SESSION_PURGE_EVERY_S = int(os.environ.get("SESSION_PURGE_EVERY_S", "3600"))
+
+    # Random matching: the offer window, presence lifetime, how far a join scans the queue.
+    MATCH_OFFER_S = float(os.environ.get("MATCH_OFFER_S", "300"))
+    MATCH_PRESENCE_S = 60.0
+    MATCH_HEARTBEAT_S = 20.0
+    MATCH_SCAN_LIMIT = int(os.environ.get("MATCH_SCAN_LIMIT", "200"))
+    MATCH_CENSUS_EVERY_S = 5.0
+    MATCH_SWEEP_EVERY_S = 30
+    # A voice room with nobody in it for this long is ended by the sweep.
+    ROOM_EMPTY_GRACE_S = int(os.environ.get("ROOM_EMPTY_GRACE_S", "120"))
+    # STUN/TURN for WebRTC, as RTCIceServer JSON. No servers: peers on one network still connect.
+    ICE_SERVERS = _json_env("ICE_SERVERS", '[{"urls": "stun:stun.l.google.com:19302"}]')
 
     TESTING = False
 

@@ -1,69 +1,138 @@
-"""Random matching: preferences, and the durable records of a match (history and voice room).
+"""The random-matching engine: presence, the waiting queue and match offers, in Redis.
 
-The live engine (queue, presence, offers in Redis) comes with the matching feature.
+Every change is one run of `matching.lua`, which Redis executes alone: pairing is atomic
+without the spec's `global_match_lock` (which serialized every join and stalled the queue for
+10 s when its holder died). The script also publishes the resulting events to the users.
+
+Redis keys owned here (the spec's layout under `bb:match:`; ms = milliseconds):
+- `bb:match:online:<uid>` — string, the token of the user's newest match connection;
+  TTL presence (60 s) refreshed by the socket's heartbeat. Spec: `user_online`.
+- `bb:match:online` — sorted set uid → last heartbeat (ms): who is online, for counting.
+- `bb:match:seeker:<uid>` — hash, what pairing compares: name, age, gender, amin, amax, pref,
+  radius, lat/lon (only while the user shares a location); TTL presence.
+- `bb:match:avoid:<uid>` — set of user ids never to offer: matched before, blocked either way,
+  declined; TTL 24 h, refilled from SQL on every connection.
+- `bb:match:queue` — sorted set uid → enqueue time (ms): FIFO, oldest first. Spec: `match_queue`.
+- `bb:match:offer:<match_id>` — JSON (match_id, user1, user2, names, status, created_at,
+  updated_at, expires_at, user1_response, user2_response, queue places); TTL the offer window
+  (300 s) plus a grace for the expiry to requeue whoever accepted. Spec: `match_requests`.
+- `bb:match:user:<uid>` — string, the user's current match id; same TTL. Spec: `user_matches`.
+- `bb:match:offers` — sorted set match id → deadline (ms), so the sweep finds overdue offers.
+- `bb:match:seq` — counter making match ids unique.
+Pub/sub channel `bb:seeker:<uid>` (realtime.events.seeker_topic) carries match events.
 """
 
-from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
 
-from blueberry.extensions import db
-from blueberry.models import MatchedRoom, MatchHistory, MatchSetting
-from blueberry.models.base import utcnow
-from blueberry.services.errors import FieldError
+import redis
+from flask import current_app
 
+from blueberry.extensions import get_redis
 
-def update_match_setting(
-    setting: MatchSetting, age_min: int, age_max: int, radius_km: int, preferred_gender: str
-) -> None:
-    """Save match preferences; FieldError when the age range is upside down."""
-    check_age_range(age_min, age_max)
-    setting.age_min, setting.age_max = age_min, age_max
-    setting.radius_km, setting.preferred_gender = radius_km, preferred_gender
-    db.session.flush()
+SCRIPT = (Path(__file__).with_name("matching.lua")).read_text()
+AVOID_BATCH = 1000
 
 
-def check_age_range(age_min: int, age_max: int) -> None:
-    """FieldError unless age_min ≤ age_max."""
-    if age_min > age_max:
-        raise FieldError("age_max", _l("The oldest age must not be below the youngest."))
+@dataclass(frozen=True)
+class Seeker:
+    """What pairing needs to know about a user: who they are and whom they accept."""
+
+    user_id: int
+    display_name: str
+    age: int
+    gender: str
+    age_min: int
+    age_max: int
+    preferred_gender: str
+    radius_km: int
 
 
-class AlreadyMatched(Exception):
-    """These two were matched before: the same pair is never matched twice."""
+@dataclass(frozen=True)
+class Limits:
+    offer_s: float = 300.0
+    grace_s: float = 30.0
+    presence_s: float = 60.0
+    scan: int = 200
+    census: int = 300
 
 
-def ordered_pair(a: int, b: int) -> tuple[int, int]:
-    """The pair as stored: smaller id first (one row per pair, whoever joined first)."""
-    if a == b:
-        raise ValueError("a user cannot be matched with themself")
-    return (a, b) if a < b else (b, a)
+class Engine:
+    """The matching engine on one Redis connection. Times are seconds; `now` is for tests."""
+
+    def __init__(self, client: redis.Redis, limits: Limits = Limits()):
+        self.client, self.limits = client, limits
+        self.script = client.register_script(SCRIPT)
+
+    def _run(self, command: str, *args, now: float | None = None) -> dict:
+        limits = self.limits
+        head = [command, _ms(now), _ms(limits.offer_s), _ms(limits.grace_s), _ms(limits.presence_s), limits.scan]
+        return json.loads(self.script(args=[*head, *args]))
+
+    def connect(self, seeker: Seeker, token: str, avoid: set[int], now: float | None = None) -> dict:
+        """Mark the user online as `token` (an older connection is told it was replaced); their state."""
+        avoid_ids = sorted(avoid)
+        fields = [seeker.display_name, seeker.age, seeker.gender, seeker.age_min, seeker.age_max]
+        fields += [seeker.preferred_gender, seeker.radius_km]
+        state = self._run("connect", seeker.user_id, token, *fields, *avoid_ids[:AVOID_BATCH], now=now)
+        for start in range(AVOID_BATCH, len(avoid_ids), AVOID_BATCH):
+            self.client.sadd(f"bb:match:avoid:{seeker.user_id}", *avoid_ids[start : start + AVOID_BATCH])
+        return state
+
+    def heartbeat(self, user_id: int, token: str, now: float | None = None) -> dict:
+        """Keep the presence alive; status `replaced` when a newer connection took over."""
+        return self._run("heartbeat", user_id, token, now=now)
+
+    def disconnect(self, user_id: int, token: str, now: float | None = None) -> dict:
+        """The spec's cleanup (§8.2), unless a newer connection of the user took over."""
+        return self._run("disconnect", user_id, token, now=now)
+
+    def join(self, user_id: int, location: tuple[float, float] | None = None, now: float | None = None) -> dict:
+        """Offer the oldest compatible waiting user, or queue; joining again changes nothing."""
+        lat, lon = location if location else ("", "")
+        return self._run("join", user_id, lat, lon, now=now)
+
+    def leave(self, user_id: int, now: float | None = None) -> dict:
+        """Stop searching; during an offer this declines it."""
+        return self._run("leave", user_id, now=now)
+
+    def respond(self, user_id: int, match_id: str, accept: bool, now: float | None = None) -> dict:
+        """Accept or decline an offer; status `matched` when both accepted (then call `finish`)."""
+        return self._run("respond", user_id, match_id, "accept" if accept else "decline", now=now)
+
+    def finish(self, match_id: str) -> dict:
+        """Release a matched offer once the match is in SQL."""
+        return self._run("finish", match_id)
+
+    def expire(self, match_id: str, now: float | None = None) -> dict:
+        """End an offer whose deadline passed (whoever calls first); accepters are requeued."""
+        return self._run("expire", match_id, now=now)
+
+    def avoid(self, a: int, b: int) -> None:
+        """Never offer these two to each other (a block, or a match just made)."""
+        self._run("avoid", a, b)
+
+    def census(self, user_id: int, now: float | None = None) -> dict:
+        """How many are online, how many fit both ways, and why the others do not."""
+        return self._run("census", user_id, self.limits.census, now=now)
+
+    def sweep(self, batch: int = 500, now: float | None = None) -> dict:
+        """Clean what crashed processes left: queue ghosts, stale presence, overdue offers."""
+        return self._run("sweep", batch, now=now)
 
 
-def have_matched(a: int, b: int) -> bool:
-    user1, user2 = ordered_pair(a, b)
-    query = select(MatchHistory.id).where(MatchHistory.user1_id == user1, MatchHistory.user2_id == user2)
-    return db.session.scalar(query) is not None
+def _ms(seconds: float | None) -> int:
+    return int((time.time() if seconds is None else seconds) * 1000)
 
 
-def record_match(a: int, b: int) -> MatchedRoom:
-    """Write the match history and open the pair's voice room, together; AlreadyMatched if not new."""
-    user1, user2 = ordered_pair(a, b)
-    try:
-        with db.session.begin_nested():
-            db.session.add(MatchHistory(user1_id=user1, user2_id=user2))
-    except IntegrityError as error:
-        raise AlreadyMatched(f"{user1} and {user2} were matched before") from error
-    room = MatchedRoom(user1_id=user1, user2_id=user2)
-    db.session.add(room)
-    db.session.flush()
-    return room
+def limits_from(config) -> Limits:
+    return Limits(
+        offer_s=config["MATCH_OFFER_S"], presence_s=config["MATCH_PRESENCE_S"], scan=config["MATCH_SCAN_LIMIT"]
+    )
 
 
-def end_room(room: MatchedRoom, reason: str) -> bool:
-    """End an open room (kept for history); False if it had already ended."""
-    if not room.is_open:
-        return False
-    room.ended_at, room.end_reason = utcnow(), reason[:20]
-    db.session.flush()
-    return True
+def get_engine() -> Engine:
+    """The engine of this app, on the web's short-timeout Redis client."""
+    return Engine(get_redis(), limits_from(current_app.config))

@@ -11,7 +11,7 @@ from blueberry.forms import LanguageForm, apply_field_error, hide_untouched_erro
 from blueberry.htmx import is_htmx
 from blueberry.login import LOGIN_SCOPE, SESSION_TOKEN
 from blueberry.redirects import safe_next
-from blueberry.services import accounts, matching, sessions
+from blueberry.services import accounts, match_setting, sessions
 from blueberry.services.errors import FieldError
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
@@ -74,13 +74,13 @@ def matching_settings():
     valid = form.validate_on_submit()
     if valid:
         try:
-            matching.check_age_range(form.age_min.data, form.age_max.data)
+            match_setting.check_age_range(form.age_min.data, form.age_max.data)
         except FieldError as error:
             apply_field_error(form, error)
             valid = False
     if not valid or _validating():
         return _render_checked(page, fragment, form)
-    matching.update_match_setting(
+    match_setting.update_match_setting(
         setting, form.age_min.data, form.age_max.data, form.radius_km.data, form.preferred_gender.data
     )
     db.session.commit()
