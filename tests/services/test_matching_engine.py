@@ -17,7 +17,7 @@ def engine(redis_server):
     return Engine(client, Limits(offer_s=300, grace_s=30, presence_s=60, scan=200))
 
 
-def seeker(uid, age=30, gender="female", age_min=18, age_max=99, pref="any", radius=50, name=None):
+def seeker(uid, *, age=30, gender="female", age_min=18, age_max=99, pref="any", radius=50, name=None):
     return Seeker(uid, name or f"user{uid}", age, gender, age_min, age_max, pref, radius)
 
 
@@ -72,18 +72,18 @@ SEOUL, GANGNAM, BUSAN = (37.5665, 126.9780), (37.4979, 127.0276), (35.1796, 129.
 
 
 @pytest.mark.parametrize(
-    ("here", "there", "radius_a", "radius_b", "compatible"),
+    ("here", "there", "radii", "compatible"),
     [
-        (SEOUL, GANGNAM, 10, 10, True),
-        (SEOUL, GANGNAM, 10, 5, False),  # within a's radius, not b's
-        (SEOUL, BUSAN, 400, 400, True),
-        (SEOUL, BUSAN, 400, 300, False),
-        (SEOUL, None, 1, 1, True),  # without a shared location, distance does not count
-        (None, None, 1, 1, True),
+        (SEOUL, GANGNAM, (10, 10), True),
+        (SEOUL, GANGNAM, (10, 5), False),  # within a's radius, not b's
+        (SEOUL, BUSAN, (400, 400), True),
+        (SEOUL, BUSAN, (400, 300), False),
+        (SEOUL, None, (1, 1), True),  # without a shared location, distance does not count
+        (None, None, (1, 1), True),
     ],
 )
-def test_radius_counts_when_both_share_a_location(engine, here, there, radius_a, radius_b, compatible):
-    online(engine, seeker(1, radius=radius_a), seeker(2, radius=radius_b))
+def test_radius_counts_when_both_share_a_location(engine, here, there, radii, compatible):
+    online(engine, seeker(1, radius=radii[0]), seeker(2, radius=radii[1]))
     engine.join(1, location=here, now=T0)
     assert (engine.join(2, location=there, now=T0 + 1)["status"] == "offered") is compatible
 
