@@ -6,11 +6,12 @@ field they name.
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectField, StringField
+from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from blueberry.htmx import render_page_or_fragment
+from blueberry.models.safety import REPORT_REASONS
 from blueberry.models.user import MAX_AGE, MIN_AGE
 from blueberry.services.errors import FieldError
 
@@ -52,6 +53,24 @@ class PersonForm(FlaskForm):
 def display_name_field(required: bool) -> StringField:
     first = DataRequired() if required else Optional()
     return StringField(_l("Display name"), validators=[first, Length(max=50)])
+
+
+def report_reason_choices():
+    labels = {
+        "harassment": _l("Harassment or hate"),
+        "spam": _l("Spam or scam"),
+        "inappropriate": _l("Sexual or inappropriate"),
+        "underage": _l("Seems under 18"),
+        "other": _l("Something else"),
+    }
+    return [SelectChoice(reason, labels[reason]) for reason in REPORT_REASONS]
+
+
+class ReportForm(FlaskForm):
+    """Report a person (offers, rooms, later chats): a reason and what happened."""
+
+    reason = SelectField(_l("Reason"), choices=report_reason_choices, validators=[DataRequired()])
+    text = TextAreaField(_l("What happened (optional)"), validators=[Optional(), Length(max=2000)])
 
 
 class LanguageForm(FlaskForm):

@@ -1,6 +1,6 @@
 """HTMX helpers: one URL serves the page or, for htmx, just its fragment."""
 
-from flask import Response, render_template, request
+from flask import Response, flash, redirect, render_template, request, url_for
 
 
 def is_htmx() -> bool:
@@ -17,3 +17,11 @@ def add_vary_hx_request(response: Response) -> Response:
     """Caches must key pages and fragments of one URL apart."""
     response.vary.add("HX-Request")
     return response
+
+
+def notice(message: str, endpoint: str):
+    """Say something was done: a toast for htmx, else back to `endpoint` with a flash."""
+    if is_htmx():
+        return render_template("safety/_done.html", message=message)
+    flash(message, "success")
+    return redirect(url_for(endpoint), 303)

@@ -8,7 +8,7 @@ from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
-from blueberry.forms import LanguageForm
+from blueberry.forms import LanguageForm, ReportForm
 from blueberry.realtime.events import Cursor
 from blueberry.services import notifications
 
@@ -34,6 +34,7 @@ def _globals() -> dict:
         "htmx_headers": lambda: json.dumps({"X-CSRFToken": generate_csrf()}),
         "current_language": lambda: str(get_locale() or "en"),
         "language_form": _language_form,
+        "report_form": lambda: ReportForm(formdata=None),
     }
 
 

@@ -146,7 +146,13 @@ def live_redis(redis_server):
 
 
 @pytest.fixture
-def live_server(db_path, live_redis):
+def live_env():
+    """Extra environment for the live server (a test module may override it)."""
+    return {}
+
+
+@pytest.fixture
+def live_server(db_path, live_redis, live_env):
     """The app under gunicorn on a free port, on this test's database and the test Redis."""
     env = {
         "DATABASE_URL": f"sqlite:///{db_path}",
@@ -154,6 +160,8 @@ def live_server(db_path, live_redis):
         "SECRET_KEY": LIVE_SECRET,
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "SSE_KEEPALIVE_S": "1",
+        "ICE_SERVERS": "[]",
+        **live_env,
     }
     redis.Redis.from_url(live_redis.url).flushdb()
     server = LiveServer(env).start()

@@ -7,6 +7,8 @@ commits it is written to Redis (nothing is published on rollback).
 Redis keys owned here:
 - `bb:user:<id>` — pub/sub channel: a user's events.
 - `bb:session:<token hash>` — pub/sub channel: the end of one login session.
+- `bb:seeker:<id>` — pub/sub channel: a user's match events (services/matching.lua publishes).
+- `bb:room:<id>` — pub/sub channel: a voice room's presence, signaling and end.
 - `bb:stream:user:<id>` — stream of the user's recent events for replay
   (MAXLEN ~ STREAM_MAXLEN, TTL STREAM_TTL_S refreshed on every add).
 A published message is `<stream id>\\n<json of type and data>` (the stream id is empty for
@@ -31,6 +33,20 @@ LIVE_DOWN = "live.down"  # the server lost Redis: live delivery paused
 LIVE_UP = "live.up"  # delivery resumed; missed notifications follow
 ERROR = "error"
 PONG = "pong"
+
+MATCH_IDLE = "match.idle"
+MATCH_SEARCHING = "match.searching"
+MATCH_OFFER = "match.offer"
+MATCH_PARTNER_ACCEPTED = "match.partner_accepted"
+MATCH_CONNECTED = "match.connected"
+MATCH_ENDED = "match.ended"
+MATCH_REPLACED = "match.replaced"  # the user opened matching elsewhere; this connection stops
+
+ROOM_STATE = "room.state"
+ROOM_PEER_JOINED = "room.peer_joined"
+ROOM_PEER_LEFT = "room.peer_left"
+ROOM_SIGNAL = "room.signal"
+ROOM_ENDED = "room.ended"
 
 STREAM_MAXLEN = 500
 STREAM_TTL_S = 7 * 24 * 3600
@@ -58,6 +74,14 @@ def user_topic(user_id: int) -> str:
 
 def session_topic(token_hash: str) -> str:
     return f"bb:session:{token_hash}"
+
+
+def seeker_topic(user_id: int) -> str:
+    return f"bb:seeker:{user_id}"
+
+
+def room_topic(room_id: int) -> str:
+    return f"bb:room:{room_id}"
 
 
 def stream_key(topic: str) -> str:

@@ -132,12 +132,13 @@ local function place(uid, score)
   return nil
 end
 
--- The offer ends for `reason`; sides in `requeue` go back to their old place in the queue.
-local function close_offer(offer, reason, requeue)
+-- The offer ends for `reason` (side `by` ended it); sides in `requeue` go back to their place.
+local function close_offer(offer, reason, requeue, by)
   end_offer(offer)
   for s = 1, 2 do
     local uid = offer['user' .. s]
-    tell(uid, 'match.ended', {match_id = offer.match_id, reason = reason, requeued = requeue[s] or false})
+    tell(uid, 'match.ended', {match_id = offer.match_id, reason = reason, requeued = requeue[s] or false,
+                              by_you = by == s})
   end
   for s = 1, 2 do
     if requeue[s] then place(offer['user' .. s], offer['user' .. s .. '_queued_at']) end
@@ -151,7 +152,7 @@ end
 local function decline(offer, s)
   offer.status = 'rejected'
   avoid_each_other(offer.user1, offer.user2)
-  close_offer(offer, 'declined', {[3 - s] = accepted(offer, 3 - s)})
+  close_offer(offer, 'declined', {[3 - s] = accepted(offer, 3 - s)}, s)
 end
 
 local function expire(offer)
@@ -283,7 +284,7 @@ local function drop(uid)
   if offer and offer.status == 'pending' then
     local s = side(offer, uid)
     offer.status = 'abandoned'
-    close_offer(offer, 'partner_left', {[3 - s] = true})
+    close_offer(offer, 'partner_left', {[3 - s] = true}, s)
   end
 end
 

@@ -102,6 +102,12 @@ class Engine:
         """Accept or decline an offer; status `matched` when both accepted (then call `finish`)."""
         return self._run("respond", user_id, match_id, "accept" if accept else "decline", now=now)
 
+    def offer_of(self, user_id: int) -> dict | None:
+        """The user's current offer as stored, or None."""
+        match_id = self.client.get(f"bb:match:user:{user_id}")
+        raw = match_id and self.client.get(f"bb:match:offer:{match_id}")
+        return json.loads(raw) if raw else None
+
     def finish(self, match_id: str) -> dict:
         """Release a matched offer once the match is in SQL."""
         return self._run("finish", match_id)

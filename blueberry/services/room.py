@@ -1,11 +1,14 @@
 """The durable records of a match: who was matched with whom (ever), and their voice room."""
 
-from sqlalchemy import select
+from flask import url_for
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from blueberry.extensions import db
 from blueberry.models import MatchedRoom, MatchHistory
 from blueberry.models.base import utcnow
+from blueberry.realtime.events import MATCH_CONNECTED, ROOM_ENDED, publish_on_commit, room_topic, seeker_topic
+from blueberry.services import safety
 
 
 class AlreadyMatched(Exception):
@@ -39,6 +42,25 @@ def record_match(a: int, b: int) -> MatchedRoom:
     return room
 
 
+def open_matched_room(a: int, b: int) -> MatchedRoom:
+    """Record the match and open its room; both users hear `match.connected` once committed."""
+    room = record_match(a, b)
+    data = {"room_id": room.id, "room_url": url_for("rooms.room", room_id=room.id)}
+    for user_id in (a, b):
+        publish_on_commit(seeker_topic(user_id), MATCH_CONNECTED, data)
+    return room
+
+
+def avoided_ids(user_id: int) -> set[int]:
+    """Everyone `user_id` must never be offered: past matches and blocks either way."""
+    rows = db.session.execute(
+        select(MatchHistory.user1_id, MatchHistory.user2_id).where(
+            or_(MatchHistory.user1_id == user_id, MatchHistory.user2_id == user_id)
+        )
+    )
+    return {b if a == user_id else a for a, b in rows} | safety.hidden_user_ids(user_id)
+
+
 def end_room(room: MatchedRoom, reason: str) -> bool:
     """End an open room (kept for history); False if it had already ended."""
     if not room.is_open:
@@ -46,3 +68,26 @@ def end_room(room: MatchedRoom, reason: str) -> bool:
     room.ended_at, room.end_reason = utcnow(), reason[:20]
     db.session.flush()
     return True
+
+
+def start_room(room: MatchedRoom) -> bool:
+    """The call began (both are in the room for the first time); False if it had already."""
+    if room.started_at is not None:
+        return False
+    room.started_at = utcnow()
+    db.session.flush()
+    return True
+
+
+def leave_room(room: MatchedRoom, user_id: int, reason: str = "left") -> bool:
+    """End the room for both because `user_id` left (or blocked); both hear `room.ended`."""
+    if not end_room(room, reason):
+        return False
+    publish_on_commit(room_topic(room.id), ROOM_ENDED, {"reason": reason, "by": user_id})
+    return True
+
+
+def open_rooms_before(cutoff) -> list[MatchedRoom]:
+    """Open rooms matched before `cutoff` (candidates for ending when nobody is in them)."""
+    query = select(MatchedRoom).where(MatchedRoom.ended_at.is_(None), MatchedRoom.matched_at < cutoff)
+    return list(db.session.scalars(query))

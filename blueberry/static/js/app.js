@@ -49,5 +49,25 @@
       setTimeout(function () { location.reload(); }, 1500);
     }
   });
-  setInterval(expireToasts, 1000);
+  // Clocks: [data-elapsed-since] counts up and [data-countdown-to] down (epoch ms), as m:ss.
+  function clock(ms) {
+    var s = Math.max(0, Math.floor(ms / 1000));
+    return Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0");
+  }
+  function tickClocks() {
+    document.querySelectorAll("[data-elapsed-since]").forEach(function (el) {
+      el.textContent = clock(Date.now() - Number(el.dataset.elapsedSince));
+    });
+    document.querySelectorAll("[data-countdown-to]").forEach(function (el) {
+      el.textContent = clock(Number(el.dataset.countdownTo) - Date.now());
+    });
+  }
+  // A live fragment that says "go there" (a match opened its room): follow it.
+  document.addEventListener("htmx:load", function (evt) {
+    var target = evt.detail.elt.querySelector && evt.detail.elt.querySelector("[data-navigate]");
+    if (target) window.location.assign(target.href);
+    tickClocks();
+  });
+  setInterval(function () { expireToasts(); tickClocks(); }, 1000);
+  tickClocks();
 })();

@@ -1,0 +1,273 @@
+"""One `/ws/match` connection: the client's frames in, the user's match events out.
+
+The engine (services/matching) decides everything and publishes what both users must hear on
+their `bb:seeker:<id>` channels; this loop relays those, answers the client's frames, keeps the
+presence alive, sends a `match.searching` census every few seconds while searching, and asks
+the engine to expire the offer when its deadline passes (the sweep job does it if nobody is
+connected). Protocol: docs/realtime.md.
+"""
+
+import contextlib
+import math
+import time
+
+import redis
+from flask import current_app
+from simple_websocket import ConnectionClosed
+
+from blueberry.extensions import db, get_redis
+from blueberry.realtime.events import (
+    LIVE_DOWN,
+    MATCH_CONNECTED,
+    MATCH_ENDED,
+    MATCH_IDLE,
+    MATCH_OFFER,
+    MATCH_PARTNER_ACCEPTED,
+    MATCH_REPLACED,
+    MATCH_SEARCHING,
+    PONG,
+    SESSION_ENDED,
+    make_event,
+    publish_many,
+    seeker_topic,
+)
+from blueberry.realtime.hub import Listener
+from blueberry.realtime.ws import CLOSE_SESSION_ENDED, CLOSE_TRY_AGAIN, LiveSocket
+from blueberry.services import room as rooms
+from blueberry.services.matching import Engine, Seeker
+
+FRAMES_WAITING = "frames.waiting"
+EXPIRY_RETRY_S = 2.0
+CLOSE_NORMAL = 1000
+
+
+class Done(Exception):
+    """The connection is over (closed by the peer, the session, or a newer tab)."""
+
+
+class MatchConnection:
+    """The state of one match socket and its loop."""
+
+    def __init__(self, live: LiveSocket, engine: Engine, seeker: Seeker | None, user_id: int, token: str):
+        self.live, self.engine, self.seeker, self.user_id, self.token = live, engine, seeker, user_id, token
+        config = current_app.config
+        self.heartbeat_s, self.census_s = config["MATCH_HEARTBEAT_S"], config["MATCH_CENSUS_EVERY_S"]
+        self.searching_since: float | None = None  # epoch seconds, while queued
+        self.offer: dict | None = None  # this side's view of the current offer
+        self.next_beat = self.next_census = self.next_expiry = math.inf
+
+    # -- the loop ---------------------------------------------------------------------------
+
+    def serve(self, listener: Listener) -> None:
+        """Run until the client leaves, the session ends, or Redis goes away."""
+        try:
+            self.connect()
+            while True:
+                if listener.overflowed:
+                    raise redis.ConnectionError("listener overflowed")
+                event = listener.get(max(0.0, self._next_deadline() - time.time()))
+                if event is None:
+                    self._tick()
+                else:
+                    self._on_event(event)
+        except Done:
+            pass
+        except redis.RedisError:
+            self.live.close(CLOSE_TRY_AGAIN, "matching paused; reconnect")
+
+    def connect(self) -> None:
+        if self.seeker is not None:
+            self._apply_state(self.engine.connect(self.seeker, self.token, rooms.avoided_ids(self.user_id)))
+        else:
+            self.live.send_event(make_event(MATCH_IDLE, {}))
+        db.session.remove()  # the loop holds no database connection while it waits
+        self.next_beat = time.time() + self.heartbeat_s
+
+    def disconnect(self) -> None:
+        """The spec's cleanup, if this is still the user's newest connection."""
+        if self.seeker is not None:
+            # If Redis is away the presence expires by itself and the sweep job drops the rest.
+            with contextlib.suppress(redis.RedisError):
+                self.engine.disconnect(self.user_id, self.token)
+
+    def _next_deadline(self) -> float:
+        return min(self.next_beat, self.next_census, self.next_expiry)
+
+    def _tick(self) -> None:
+        now = time.time()
+        if now >= self.next_beat:
+            self.next_beat = now + self.heartbeat_s
+            if self.engine.heartbeat(self.user_id, self.token)["status"] == "replaced":
+                self._replaced()
+        if now >= self.next_census:
+            self._send_census()
+        if now >= self.next_expiry and self.offer:
+            self.next_expiry = now + EXPIRY_RETRY_S
+            self.engine.expire(self.offer["match_id"])
+
+    # -- events from the hub ----------------------------------------------------------------
+
+    def _on_event(self, event: dict) -> None:
+        kind, data = event["type"], event["data"]
+        if kind == FRAMES_WAITING:
+            self._answer_frames()
+        elif kind == SESSION_ENDED:
+            self.live.close(CLOSE_SESSION_ENDED, "session ended")
+            raise Done
+        elif kind == LIVE_DOWN:
+            raise redis.ConnectionError("live delivery lost Redis")
+        elif kind == MATCH_REPLACED and data.get("token") != self.token:
+            self._replaced()
+        elif kind == MATCH_OFFER:
+            self._show_offer(data)
+        elif kind == MATCH_PARTNER_ACCEPTED and self.offer and self.offer["match_id"] == data.get("match_id"):
+            self.offer["partner_accepted"] = True
+            self.live.send_event(event)
+        elif kind == MATCH_ENDED:
+            self._offer_ended(event)
+        elif kind == MATCH_CONNECTED:
+            self._set_idle()
+            self.live.send_event(event)
+
+    def _replaced(self) -> None:
+        self.live.send_event(make_event(MATCH_REPLACED, {}))
+        self.live.close(CLOSE_NORMAL, "matching continues in another window")
+        raise Done
+
+    def _show_offer(self, view: dict) -> None:
+        if view == self.offer:  # the same offer, already shown (a join that raced its own event)
+            return
+        self.searching_since, self.next_census = None, math.inf
+        self.offer, self.next_expiry = view, view["expires_at"]
+        self.live.send_event(make_event(MATCH_OFFER, view))
+
+    def _offer_ended(self, event: dict) -> None:
+        if not self.offer or self.offer["match_id"] != event["data"].get("match_id"):
+            return
+        self.live.send_event(event)
+        if event["data"].get("requeued"):
+            self._apply_state(self.engine.heartbeat(self.user_id, self.token))
+        else:
+            self._set_idle()
+
+    def _set_idle(self) -> None:
+        self.offer = self.searching_since = None
+        self.next_census = self.next_expiry = math.inf
+
+    def _apply_state(self, state: dict) -> None:
+        """Show what the engine says this user is doing now."""
+        status = state["status"]
+        if status == "offered":
+            self._show_offer(state["view"])
+        elif status == "queued":
+            self.offer, self.next_expiry = None, math.inf
+            self.searching_since = state["since"] / 1000
+            self._send_census()
+        elif status == "replaced":
+            self._replaced()
+        else:
+            self._set_idle()
+            self.live.send_event(make_event(MATCH_IDLE, {}))
+
+    def _send_census(self) -> None:
+        if self.searching_since is None:
+            self.next_census = math.inf
+            return
+        census = self.engine.census(self.user_id)
+        waited = max(0, round(time.time() - self.searching_since))
+        data = {"waited_s": waited, "since": self.searching_since, **census}
+        self.live.send_event(make_event(MATCH_SEARCHING, data))
+        self.next_census = time.time() + self.census_s
+
+    # -- frames from the client -------------------------------------------------------------
+
+    def _answer_frames(self) -> None:
+        try:
+            for frame in self.live.pending_frames():
+                self._on_frame(frame)
+        except ConnectionClosed:
+            raise Done from None
+
+    def _on_frame(self, frame: dict) -> None:
+        handler = FRAME_HANDLERS.get(frame["type"])
+        if handler is None:
+            self.live.send_error("unknown_type", f"Unknown frame type {frame['type'][:40]!r}.")
+        elif self.seeker is None and frame["type"] != "ping":
+            self.live.send_error("profile_incomplete", "Add your age and gender in your profile first.")
+        else:
+            handler(self, frame)
+
+    def on_ping(self, frame: dict) -> None:
+        self.live.send_event(make_event(PONG, {}))
+
+    def on_join(self, frame: dict) -> None:
+        location = _location(frame)
+        if location is False:
+            self.live.send_error("bad_location", "lat and lon must be numbers within range.")
+            return
+        state = self.engine.join(self.user_id, location or None)
+        if state["status"] == "offline":  # the presence was lost (a Redis restart): connect again
+            self.engine.connect(self.seeker, self.token, set())
+            state = self.engine.join(self.user_id, location or None)
+        self._apply_state(state)
+
+    def on_leave(self, frame: dict) -> None:
+        self.engine.leave(self.user_id)
+        self._apply_state({"status": "idle"})
+
+    def on_answer(self, frame: dict) -> None:
+        match_id = frame.get("match_id")
+        if not isinstance(match_id, str) or len(match_id) > 80:
+            self.live.send_error("bad_match_id", "match_id must be the id of your offer.")
+            return
+        result = self.engine.respond(self.user_id, match_id, frame["type"] == "match.accept")
+        status = result["status"]
+        if status == "error":
+            self.live.send_error(result["code"], ANSWER_ERRORS.get(result["code"], "That offer cannot be answered."))
+        elif status == "accepted":
+            self._show_offer(result["view"])
+        elif status == "matched":
+            self._open_room(result["offer"])
+
+    def _open_room(self, offer: dict) -> None:
+        """Both accepted: write the match to SQL (one transaction), then release the offer."""
+        user1, user2 = int(offer["user1"]), int(offer["user2"])
+        try:
+            rooms.open_matched_room(user1, user2)
+            db.session.commit()
+        except rooms.AlreadyMatched:  # only if Redis forgot they had met: end the offer for both
+            db.session.rollback()
+            ended = {"match_id": offer["match_id"], "reason": "expired", "requeued": False}
+            publish_many(get_redis(), [(seeker_topic(uid), MATCH_ENDED, ended) for uid in (user1, user2)])
+        finally:
+            db.session.remove()
+            self.engine.avoid(user1, user2)
+            self.engine.finish(offer["match_id"])
+
+
+ANSWER_ERRORS = {
+    "not_found": "That offer is not yours, or it has ended.",
+    "not_pending": "That offer has already been answered.",
+    "expired": "That offer has expired.",
+}
+FRAME_HANDLERS = {
+    "ping": MatchConnection.on_ping,
+    "match.join": MatchConnection.on_join,
+    "match.leave": MatchConnection.on_leave,
+    "match.accept": MatchConnection.on_answer,
+    "match.decline": MatchConnection.on_answer,
+}
+
+
+def _location(frame: dict) -> tuple[float, float] | None | bool:
+    """(lat, lon) when the frame shares a valid location, None without one, False when invalid."""
+    lat, lon = frame.get("lat"), frame.get("lon")
+    if lat in (None, "") and lon in (None, ""):
+        return None
+    try:
+        lat, lon = float(lat), float(lon)
+    except (TypeError, ValueError):
+        return False
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180) or math.isnan(lat) or math.isnan(lon):
+        return False
+    return (lat, lon)

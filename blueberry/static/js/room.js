@@ -1,0 +1,102 @@
+// The voice room: microphone, one RTCPeerConnection, and signaling over /ws/rooms/<id>.
+// The member with the smaller user id (role "caller") makes the offer whenever both are in
+// the room; a reconnect starts a fresh connection the same way.
+(function () {
+  "use strict";
+  var root = document.getElementById("room");
+  if (!root || root.dataset.open !== "true") return;
+  var text = root.dataset, caller = text.role === "caller";
+  var iceServers = JSON.parse(text.ice || "[]");
+  var stateEl = document.getElementById("call-state"), timerEl = document.getElementById("call-timer");
+  var audio = document.getElementById("remote-audio"), muteBtn = document.getElementById("mute");
+  var pc = null, ws = null, stream = null, ended = false, retries = 0, signals = Promise.resolve();
+
+  function show(message, connection) {
+    stateEl.textContent = message;
+    if (connection) root.dataset.connection = connection;
+  }
+  function send(frame) {
+    if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(frame));
+  }
+  function startTimer(startedAt) {
+    if (startedAt && !timerEl.dataset.elapsedSince) timerEl.dataset.elapsedSince = Math.round(startedAt * 1000);
+  }
+
+  function newPeer() {
+    if (pc) pc.close();
+    pc = new RTCPeerConnection({ iceServers: iceServers });
+    stream.getTracks().forEach(function (track) { pc.addTrack(track, stream); });
+    pc.onicecandidate = function (e) { send({ type: "signal", candidate: e.candidate ? e.candidate.toJSON() : null }); };
+    pc.ontrack = function (e) { audio.srcObject = e.streams[0]; };
+    pc.onconnectionstatechange = function () {
+      var state = pc.connectionState;
+      root.dataset.connection = state;
+      if (state === "connected") show(text.textConnected);
+      else if (state === "connecting") show(text.textConnecting);
+      else if (state === "failed" || state === "disconnected") show(text.textReconnecting);
+    };
+    return pc;
+  }
+  function call() {
+    var peer = newPeer();
+    show(text.textConnecting);
+    return peer.createOffer().then(function (offer) { return peer.setLocalDescription(offer); })
+      .then(function () { send({ type: "signal", description: peer.localDescription.toJSON() }); });
+  }
+  function onSignal(data) {
+    if (data.description && data.description.type === "offer") {
+      var peer = newPeer();
+      return peer.setRemoteDescription(data.description)
+        .then(function () { return peer.createAnswer(); })
+        .then(function (answer) { return peer.setLocalDescription(answer); })
+        .then(function () { send({ type: "signal", description: peer.localDescription.toJSON() }); });
+    }
+    if (data.description && pc) return pc.setRemoteDescription(data.description);
+    if ("candidate" in data && pc) return pc.addIceCandidate(data.candidate || undefined).catch(function () {});
+  }
+  function end() {
+    ended = true;
+    show(text.textEnded, "ended");
+    if (pc) pc.close();
+    if (stream) stream.getTracks().forEach(function (track) { track.stop(); });
+    delete timerEl.dataset.elapsedSince;
+    document.querySelectorAll("#mute, #leave").forEach(function (b) { b.disabled = true; });
+  }
+
+  var handlers = {
+    "room.state": function (d) {
+      startTimer(d.started_at);
+      if (!d.peer_present) show(text.textWaiting, "waiting");
+      else if (caller) return call();
+    },
+    "room.peer_joined": function (d) { startTimer(d.started_at); if (caller) return call(); },
+    "room.peer_left": function () { show(text.textPartnerLeft, "reconnecting"); },
+    "room.signal": onSignal,
+    "room.ended": end
+  };
+  function connect() {
+    ws = new WebSocket(new URL(text.ws, location.href).href.replace(/^http/, "ws"), ["blueberry.json"]);
+    ws.onopen = function () { retries = 0; };
+    ws.onmessage = function (e) {
+      var event = JSON.parse(e.data), handler = handlers[event.type];
+      // One signal at a time, in order: a candidate must not overtake the offer it belongs to.
+      if (handler) signals = signals.then(function () { return handler(event.data); }).catch(function () {});
+    };
+    ws.onclose = function (e) {
+      if (ended || e.code === 1000 || e.code === 1008) return;
+      show(text.textReconnecting, "reconnecting");
+      setTimeout(connect, Math.min(500 * Math.pow(2, retries++), 10000));
+    };
+  }
+  muteBtn.addEventListener("click", function () {
+    var muted = muteBtn.getAttribute("aria-pressed") !== "true";
+    stream.getAudioTracks().forEach(function (track) { track.enabled = !muted; });
+    muteBtn.setAttribute("aria-pressed", String(muted));
+    muteBtn.textContent = muted ? text.textUnmute : text.textMute;
+  });
+  navigator.mediaDevices.getUserMedia({ audio: true }).then(function (media) {
+    stream = media;
+    muteBtn.disabled = false;
+    connect();
+  }).catch(function () { show(text.textNoMic, "no-microphone"); });
+})();
