@@ -37,6 +37,7 @@ def periodic_jobs(config) -> list[PeriodicJob]:
         PeriodicJob(
             "purge-stale-state", "blueberry.jobs.maintenance.purge_stale_state", config["SESSION_PURGE_EVERY_S"]
         ),
+        PeriodicJob("sweep-matching", "blueberry.jobs.matching.sweep_matching", config["MATCH_SWEEP_EVERY_S"]),
     ]
 
 
