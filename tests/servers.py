@@ -26,8 +26,8 @@ def free_port() -> int:
 class RedisServer:
     """A private redis-server (no persistence) that a test may stop and start again."""
 
-    def __init__(self, workdir: Path, port: int | None = None):
-        self.workdir = workdir
+    def __init__(self, workdir: Path, port: int | None = None, binary: str | None = None):
+        self.workdir, self.binary = workdir, binary
         self.port = port or free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.process: subprocess.Popen | None = None
@@ -36,6 +36,8 @@ class RedisServer:
         self.workdir.mkdir(parents=True, exist_ok=True)
         args = server_args(self.workdir / "redis.sock", self.port, self.workdir)
         args = [a if a != "60 1" else "" for a in args]  # --save "": no snapshots
+        if self.binary:  # another redis-server than the embedded one (benchmarks)
+            args[0] = self.binary
         self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         client = redis.Redis.from_url(self.url, socket_connect_timeout=0.2)
         for _ in range(100):

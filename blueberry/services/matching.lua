@@ -5,38 +5,89 @@
 -- Events for users are published from here on `bb:seeker:<id>` in the hub's message format.
 
 local P = 'bb:match:'
-local QUEUE, ONLINE, OFFERS = P .. 'queue', P .. 'online', P .. 'offers'
+local ONLINE, OFFERS = P .. 'online', P .. 'offers'
+-- The waiting queue is split by gender and wish (`bb:match:queue:fm` holds women who want men):
+-- a scan then reads only the people whose gender fits both ways. Each part is FIFO by score.
+local QUEUES = {}
+for _, g in ipairs({'m', 'f'}) do
+  for _, w in ipairs({'m', 'f', 'a'}) do QUEUES[#QUEUES + 1] = P .. 'queue:' .. g .. w end
+end
 local AVOID_TTL_S = 86400
+local CHUNK = 50
 local cmd, now = ARGV[1], tonumber(ARGV[2])
 local OFFER_MS, GRACE_MS, PRESENCE_MS, SCAN = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 
+local function tell_json(uid, type_, data_json)
+  redis.call('PUBLISH', 'bb:seeker:' .. uid, '\n{"type":"' .. type_ .. '","data":' .. data_json .. '}')
+end
+
 local function tell(uid, type_, data)
-  redis.call('PUBLISH', 'bb:seeker:' .. uid, '\n' .. cjson.encode({type = type_, data = data}))
+  tell_json(uid, type_, cjson.encode(data))
+end
+
+-- A seeker's profile is packed in one binary string (Redis' struct library): unpacking it is a
+-- single C call, and one HMGET fetches a whole chunk of candidates.
+local PACKING = '>BBBBBBHdds'
+local GENDERS, CODES = {'male', 'female'}, {male = 1, female = 2, any = 0}
+local SEEKERS = P .. 'seekers'
+
+local function pack(p)
+  local located = p.lat and p.lon and 1 or 0
+  return struct.pack(PACKING, p.age, p.amin, p.amax, CODES[p.gender], CODES[p.pref], located, p.radius,
+                     p.lat or 0, p.lon or 0, p.name)
+end
+
+local function unpack_profile(packed)
+  if not packed then return nil end
+  local age, amin, amax, g, pref, located, radius, lat, lon, name = struct.unpack(PACKING, packed)
+  local p = {age = age, amin = amin, amax = amax, gender = GENDERS[g], pref = GENDERS[pref] or 'any',
+             radius = radius, name = name}
+  p.gb, p.pb = string.byte(p.gender), string.byte(p.pref)  -- compared with queue members' letters
+  if located == 1 then p.lat, p.lon = lat, lon end
+  return p
 end
 
 local function profile(uid)
-  local f = redis.call('HMGET', P .. 'seeker:' .. uid, 'age', 'gender', 'amin', 'amax', 'pref', 'radius', 'name', 'lat', 'lon')
-  if not f[1] then return nil end
-  return {age = tonumber(f[1]), gender = f[2], amin = tonumber(f[3]), amax = tonumber(f[4]), pref = f[5],
-          radius = tonumber(f[6]), name = f[7], lat = tonumber(f[8]), lon = tonumber(f[9])}
+  return unpack_profile(redis.call('HGET', SEEKERS, uid))
 end
 
--- a's preferences accept b
-local function accepts(a, b)
-  return b.age >= a.amin and b.age <= a.amax and (a.pref == 'any' or a.pref == b.gender)
-end
-
-local function distance_km(a, b)
+local function distance_km(lat1, lon1, lat2, lon2)
   local r = math.pi / 180
-  local dlat, dlon = (b.lat - a.lat) * r, (b.lon - a.lon) * r
-  local h = math.sin(dlat / 2) ^ 2 + math.cos(a.lat * r) * math.cos(b.lat * r) * math.sin(dlon / 2) ^ 2
+  local dlat, dlon = (lat2 - lat1) * r, (lon2 - lon1) * r
+  local h = math.sin(dlat / 2) ^ 2 + math.cos(lat1 * r) * math.cos(lat2 * r) * math.sin(dlon / 2) ^ 2
   return 2 * 6371 * math.asin(math.min(1, math.sqrt(h)))
 end
 
--- Distance counts only when both shared a location; then it must be within both radii.
-local function near(a, b)
-  if not (a.lat and a.lon and b.lat and b.lon) then return true end
-  return distance_km(a, b) <= math.min(a.radius, b.radius)
+-- Queue members carry what the scan compares, so a scan reads no other key: age, youngest and
+-- oldest wanted (3 digits each), gender `m`/`f`, wish `m`/`f`/`a`, location shared `1`/`0`, then
+-- `:<user id>`. `030025035fm0:42`: user 42, 30, wants 25–35, a woman who wants a man.
+local function queue_member(uid, p)
+  return string.format('%03d%03d%03d%s%s%d:%s', p.age, p.amin, p.amax, string.sub(p.gender, 1, 1),
+                       string.sub(p.pref, 1, 1), p.lat and 1 or 0, uid)
+end
+
+local function member_uid(member)
+  return string.sub(member, 14)
+end
+
+-- Why the person of a queue member does not fit `me`, or nil when they fit both ways. Age and
+-- gender both ways (`a` accepts anyone); distance only when both shared a location, and then
+-- within both radii. Bytes and locals only: this is the hot loop.
+local DIGITS3 = 48 * 111
+local ANY, LOCATED = string.byte('a'), string.byte('1')
+local function verdict(me, member)
+  local a1, a2, a3, b1, b2, b3, c1, c2, c3, g, wish, located = string.byte(member, 1, 12)
+  local age = a1 * 100 + a2 * 10 + a3 - DIGITS3
+  if age < me.amin or age > me.amax or (me.pb ~= ANY and me.pb ~= g) then return 'not_for_me' end
+  local amin, amax = b1 * 100 + b2 * 10 + b3 - DIGITS3, c1 * 100 + c2 * 10 + c3 - DIGITS3
+  if me.age < amin or me.age > amax or (wish ~= ANY and wish ~= me.gb) then return 'not_for_them' end
+  if located == LOCATED and me.lat then
+    local them = profile(member_uid(member))
+    if them and distance_km(me.lat, me.lon, them.lat, them.lon) > math.min(me.radius, them.radius) then
+      return 'too_far'
+    end
+  end
+  return nil
 end
 
 -- Matched before, blocked either way, or declined: never offered to each other.
@@ -103,33 +154,87 @@ local function make_offer(a, a_score, pa, b, b_score, pb)
   redis.call('SET', P .. 'user:' .. a, id, 'PX', ttl)
   redis.call('SET', P .. 'user:' .. b, id, 'PX', ttl)
   redis.call('ZADD', OFFERS, offer.expires_at, id)
-  tell(a, 'match.offer', offer_view(offer, 1))
-  tell(b, 'match.offer', offer_view(offer, 2))
+  -- Each side's view is encoded once: published, and returned to the joiner as is.
+  offer.view_json = {cjson.encode(offer_view(offer, 1)), cjson.encode(offer_view(offer, 2))}
+  tell_json(a, 'match.offer', offer.view_json[1])
+  tell_json(b, 'match.offer', offer.view_json[2])
   return offer
 end
 
--- Offer `uid` the oldest compatible waiting user, else queue them with `score` (their place).
-local function place(uid, score)
-  local me = online(uid) and profile(uid)
-  if not me then
-    redis.call('ZREM', QUEUE, uid)
-    return nil
+local function queue_of(p)
+  return P .. 'queue:' .. string.sub(p.gender, 1, 1) .. string.sub(p.pref, 1, 1)
+end
+
+-- The parts of the queue holding people whose gender `me` wants and who want `me`'s gender.
+local function queues_for(me)
+  local genders = me.pref == 'any' and {'m', 'f'} or {string.sub(me.pref, 1, 1)}
+  local mine, found = string.sub(me.gender, 1, 1), {}
+  for _, g in ipairs(genders) do
+    found[#found + 1] = P .. 'queue:' .. g .. mine
+    found[#found + 1] = P .. 'queue:' .. g .. 'a'
   end
-  local waiting = redis.call('ZRANGE', QUEUE, 0, SCAN - 1, 'WITHSCORES')
-  for i = 1, #waiting, 2 do
-    local c = waiting[i]
-    if c ~= uid then
-      local them = online(c) and profile(c)
-      if not them then
-        redis.call('ZREM', QUEUE, c)  -- a ghost: its connection died without cleaning up
-      elseif not avoided(uid, c) and accepts(me, them) and accepts(them, me) and near(me, them) then
-        redis.call('ZREM', QUEUE, uid, c)
-        return make_offer(c, tonumber(waiting[i + 1]), them, uid, score, me)
+  return found
+end
+
+-- Take the user out of the queue (`me`: their profile, when the caller has it).
+local function dequeue(uid, me)
+  local p = me or profile(uid)
+  if p then redis.call('ZREM', queue_of(p), queue_member(uid, p)) end
+end
+
+local function forget(uid)
+  dequeue(uid)
+  redis.call('HDEL', SEEKERS, uid)
+end
+
+-- The oldest fitting member of one part of the queue (within its first SCAN), or nil. Cheap
+-- checks first: most fail on age; only a fit is checked for blocks and presence.
+local function first_fit(uid, me, queue)
+  for start = 0, SCAN - 1, CHUNK do
+    local chunk = redis.call('ZRANGE', queue, start, math.min(start + CHUNK, SCAN) - 1)
+    for _, member in ipairs(chunk) do
+      local c = member_uid(member)
+      if c ~= uid and not verdict(me, member) and not avoided(uid, c) then
+        if online(c) then return member end
+        redis.call('ZREM', queue, member)  -- a ghost: its connection died without cleaning up
+        redis.call('HDEL', SEEKERS, c)
       end
     end
+    if #chunk < CHUNK then return nil end
   end
-  redis.call('ZADD', QUEUE, score, uid)
   return nil
+end
+
+-- Offer `uid` the oldest compatible waiting user, else queue them with `score` (their place:
+-- the time they first joined).
+local function place(uid, score, me)
+  me = me or profile(uid)
+  if not (me and online(uid)) then
+    dequeue(uid, me)
+    return nil
+  end
+  local best, best_score, best_queue
+  for _, queue in ipairs(queues_for(me)) do
+    local member = first_fit(uid, me, queue)
+    local member_score = member and tonumber(redis.call('ZSCORE', queue, member))
+    if member and (not best or member_score < best_score) then
+      best, best_score, best_queue = member, member_score, queue
+    end
+  end
+  local mine = queue_member(uid, me)
+  if not best then
+    redis.call('ZADD', queue_of(me), score, mine)
+    return nil
+  end
+  redis.call('ZREM', best_queue, best)
+  redis.call('ZREM', queue_of(me), mine)
+  local c = member_uid(best)
+  return make_offer(c, best_score, profile(c), uid, score, me)
+end
+
+local function queued_since(uid, me)
+  local p = me or profile(uid)
+  return p and redis.call('ZSCORE', queue_of(p), queue_member(uid, p))
 end
 
 -- The offer ends for `reason` (side `by` ended it); sides in `requeue` go back to their place.
@@ -173,8 +278,8 @@ end
 
 local function state(uid)
   local offer = current_offer(uid)
-  if offer then return result('offered', {offer = offer, view = offer_view(offer, side(offer, uid))}) end
-  local since = redis.call('ZSCORE', QUEUE, uid)
+  if offer then return result('offered', {view = offer_view(offer, side(offer, uid))}) end
+  local since = queued_since(uid)
   if since then return result('queued', {since = tonumber(since)}) end
   return result('idle')
 end
@@ -187,10 +292,17 @@ function commands.connect()
   local old = redis.call('GET', P .. 'online:' .. uid)
   redis.call('SET', P .. 'online:' .. uid, token, 'PX', PRESENCE_MS)
   redis.call('ZADD', ONLINE, now, uid)
-  local key = P .. 'seeker:' .. uid
-  redis.call('HSET', key, 'name', ARGV[9], 'age', ARGV[10], 'gender', ARGV[11], 'amin', ARGV[12],
-             'amax', ARGV[13], 'pref', ARGV[14], 'radius', ARGV[15])
-  redis.call('PEXPIRE', key, PRESENCE_MS)
+  local seeker = {name = ARGV[9], age = tonumber(ARGV[10]), gender = ARGV[11], amin = tonumber(ARGV[12]),
+                  amax = tonumber(ARGV[13]), pref = ARGV[14], radius = tonumber(ARGV[15])}
+  local before = profile(uid)
+  local since = before and queued_since(uid, before)
+  if before then seeker.lat, seeker.lon = before.lat, before.lon end
+  redis.call('HSET', SEEKERS, uid, pack(seeker))
+  if since then  -- waiting already: keep the place, with the settings as they are now
+    dequeue(uid, before)
+    local now_profile = unpack_profile(pack(seeker))
+    redis.call('ZADD', queue_of(now_profile), since, queue_member(uid, now_profile))
+  end
   if #ARGV > 15 then
     redis.call('SADD', P .. 'avoid:' .. uid, unpack(ARGV, 16))
     redis.call('EXPIRE', P .. 'avoid:' .. uid, AVOID_TTL_S)
@@ -204,7 +316,6 @@ function commands.heartbeat()
   local uid, token = ARGV[7], ARGV[8]
   if redis.call('GET', P .. 'online:' .. uid) ~= token then return result('replaced') end
   redis.call('PEXPIRE', P .. 'online:' .. uid, PRESENCE_MS)
-  redis.call('PEXPIRE', P .. 'seeker:' .. uid, PRESENCE_MS)
   redis.call('ZADD', ONLINE, now, uid)
   return state(uid)
 end
@@ -212,21 +323,20 @@ end
 -- ARGV 7..: uid, lat, lon ('' when the user shares no location)
 function commands.join()
   local uid, lat, lon = ARGV[7], ARGV[8], ARGV[9]
-  if not (online(uid) and redis.call('EXISTS', P .. 'seeker:' .. uid) == 1) then return result('offline') end
-  if current_offer(uid) or redis.call('ZSCORE', QUEUE, uid) then return state(uid) end
-  if lat ~= '' and lon ~= '' then
-    redis.call('HSET', P .. 'seeker:' .. uid, 'lat', lat, 'lon', lon)
-  else
-    redis.call('HDEL', P .. 'seeker:' .. uid, 'lat', 'lon')
-  end
-  place(uid, now)
-  return state(uid)
+  local me = online(uid) and profile(uid)
+  if not me then return result('offline') end
+  if current_offer(uid) or queued_since(uid, me) then return state(uid) end
+  me.lat, me.lon = tonumber(lat), tonumber(lon)
+  redis.call('HSET', SEEKERS, uid, pack(me))
+  local offer = place(uid, now, me)
+  if offer then return '{"status":"offered","view":' .. offer.view_json[side(offer, uid)] .. '}' end
+  return result('queued', {since = now})
 end
 
 -- ARGV 7..: uid. Leaving during an offer declines it.
 function commands.leave()
   local uid = ARGV[7]
-  redis.call('ZREM', QUEUE, uid)
+  dequeue(uid)
   local offer = current_offer(uid)
   if offer and offer.status == 'pending' then decline(offer, side(offer, uid)) end
   return result('idle')
@@ -277,9 +387,9 @@ end
 
 -- The spec's cleanup on disconnect, for the user's newest connection only.
 local function drop(uid)
-  redis.call('DEL', P .. 'online:' .. uid, P .. 'seeker:' .. uid)
+  redis.call('DEL', P .. 'online:' .. uid)
   redis.call('ZREM', ONLINE, uid)
-  redis.call('ZREM', QUEUE, uid)
+  forget(uid)
   local offer = current_offer(uid)
   if offer and offer.status == 'pending' then
     local s = side(offer, uid)
@@ -309,14 +419,13 @@ function commands.census()
   local counts = {online = 0, compatible = 0, not_for_me = 0, not_for_them = 0, too_far = 0, met = 0}
   counts.online = math.max(0, redis.call('ZCOUNT', ONLINE, now - PRESENCE_MS, '+inf') - 1)
   if not me then return cjson.encode(counts) end
-  for _, c in ipairs(redis.call('ZRANGEBYSCORE', ONLINE, now - PRESENCE_MS, '+inf', 'LIMIT', 0, limit)) do
-    local them = c ~= uid and profile(c)
-    if them then
-      if not accepts(me, them) then counts.not_for_me = counts.not_for_me + 1
-      elseif not accepts(them, me) then counts.not_for_them = counts.not_for_them + 1
-      elseif not near(me, them) then counts.too_far = counts.too_far + 1
-      elseif avoided(uid, c) then counts.met = counts.met + 1
-      else counts.compatible = counts.compatible + 1 end
+  local ids = redis.call('ZRANGEBYSCORE', ONLINE, now - PRESENCE_MS, '+inf', 'LIMIT', 0, limit)
+  local packed = #ids > 0 and redis.call('HMGET', SEEKERS, unpack(ids)) or {}
+  for i, c in ipairs(ids) do
+    if c ~= uid and packed[i] then
+      local member = queue_member(c, unpack_profile(packed[i]))
+      local why = verdict(me, member) or (avoided(uid, c) and 'met') or 'compatible'
+      counts[why] = counts[why] + 1
     end
   end
   return cjson.encode(counts)
@@ -325,13 +434,20 @@ end
 -- ARGV 7..: batch size. What crashed processes left: ghosts, stale presence, overdue offers.
 function commands.sweep()
   local swept = {ghosts = 0, offers = 0}
-  for _, uid in ipairs(redis.call('ZRANGE', QUEUE, 0, -1)) do
-    if not online(uid) then
-      drop(uid)
-      swept.ghosts = swept.ghosts + 1
+  for _, queue in ipairs(QUEUES) do
+    for _, member in ipairs(redis.call('ZRANGE', queue, 0, -1)) do
+      local uid = member_uid(member)
+      if not online(uid) then
+        redis.call('ZREM', queue, member)
+        drop(uid)
+        swept.ghosts = swept.ghosts + 1
+      end
     end
   end
   redis.call('ZREMRANGEBYSCORE', ONLINE, '-inf', '(' .. (now - PRESENCE_MS))
+  for _, uid in ipairs(redis.call('HKEYS', SEEKERS)) do
+    if not online(uid) then drop(uid) end
+  end
   for _, id in ipairs(redis.call('ZRANGE', OFFERS, 0, tonumber(ARGV[7]) - 1)) do
     local offer = load_offer(id)
     if not offer then

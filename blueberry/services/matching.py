@@ -8,8 +8,10 @@ Redis keys owned here (the spec's layout under `bb:match:`; ms = milliseconds):
 - `bb:match:online:<uid>` — string, the token of the user's newest match connection;
   TTL presence (60 s) refreshed by the socket's heartbeat. Spec: `user_online`.
 - `bb:match:online` — sorted set uid → last heartbeat (ms): who is online, for counting.
-- `bb:match:seeker:<uid>` — hash, what pairing compares: name, age, gender, amin, amax, pref,
-  radius, lat/lon (only while the user shares a location); TTL presence.
+- `bb:match:seekers` — hash uid → the user's profile as pairing compares it (age, range,
+  gender, preference, radius, location if shared, name), packed with Redis' struct library so a
+  scan reads a chunk of candidates in one HMGET. Removed on disconnect; the sweep drops fields
+  whose presence has lapsed.
 - `bb:match:avoid:<uid>` — set of user ids never to offer: matched before, blocked either way,
   declined; TTL 24 h, refilled from SQL on every connection.
 - `bb:match:queue` — sorted set uid → enqueue time (ms): FIFO, oldest first. Spec: `match_queue`.

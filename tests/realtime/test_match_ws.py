@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from blueberry.extensions import db
 from blueberry.models import MatchedRoom, MatchHistory
 from tests.conftest import LIVE_SECRET
+from tests.match_queue import waiting
 from tests.realtime.clients import connect_ws, open_session
 
 OFFER_S = 2.0
@@ -87,7 +88,7 @@ def test_decline_requeues_the_accepter_and_idles_the_decliner(live_server, peopl
     assert next_of(mina_ws, "match.searching")["data"]["compatible"] == 0  # jun declined: not offered again
     assert next_of(jun_ws, "match.ended")["data"]["by_you"] is True
     r = redis.Redis.from_url(live_server.env["REDIS_URL"], decode_responses=True)
-    assert r.zrange("bb:match:queue", 0, -1) == [str(people["mina"][0].id)]
+    assert waiting(r) == [str(people["mina"][0].id)]
 
 
 def test_an_unanswered_offer_expires_and_the_accepter_keeps_searching(live_server, people):
@@ -126,10 +127,10 @@ def test_bad_frames_get_errors_and_change_nothing(live_server, people):
     send(mina_ws, "match.join")
     next_of(mina_ws, "match.searching")
     r = redis.Redis.from_url(live_server.env["REDIS_URL"], decode_responses=True)
-    assert r.zcard("bb:match:queue") == 1
+    assert len(waiting(r)) == 1
     send(mina_ws, "match.leave")
     next_of(mina_ws, "match.idle")
-    assert r.zcard("bb:match:queue") == 0
+    assert waiting(r) == []
 
 
 def test_a_second_window_takes_over_and_keeps_the_place_in_line(live_server, people):
@@ -145,7 +146,7 @@ def test_a_second_window_takes_over_and_keeps_the_place_in_line(live_server, peo
     r = redis.Redis.from_url(live_server.env["REDIS_URL"], decode_responses=True)
     send(second, "ping")
     next_of(second, "pong")
-    assert r.zcard("bb:match:queue") == 1  # the old window's goodbye did not take her out
+    assert len(waiting(r)) == 1  # the old window's goodbye did not take her out
 
 
 def matched_room(live_server, people) -> int:

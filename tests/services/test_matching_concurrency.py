@@ -12,6 +12,7 @@ import threading
 import redis
 
 from blueberry.services.matching import Engine, Limits, Seeker
+from tests.match_queue import waiting
 
 USERS, THREADS = 200, 8
 
@@ -89,7 +90,7 @@ def check_invariants(client: redis.Redis, seekers: dict[int, Seeker]) -> None:
         assert a.user_id != b.user_id and fits(a, b)
         for uid in (offer["user1"], offer["user2"]):
             assert client.get(f"bb:match:user:{uid}") == offer["match_id"]
-    queued = [int(uid) for uid in client.zrange("bb:match:queue", 0, -1)]
+    queued = [int(uid) for uid in waiting(client)]
     assert not set(queued) & set(in_offers), "someone waits while in an offer"
     for a, b in itertools.combinations(queued, 2):
         avoided = client.sismember(f"bb:match:avoid:{a}", b) or client.sismember(f"bb:match:avoid:{b}", a)

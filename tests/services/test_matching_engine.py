@@ -6,6 +6,7 @@ import pytest
 import redis
 
 from blueberry.services.matching import Engine, Limits, Seeker
+from tests.match_queue import waiting
 
 T0 = 1_800_000_000.0
 
@@ -21,14 +22,19 @@ def seeker(uid, *, age=30, gender="female", age_min=18, age_max=99, pref="any", 
     return Seeker(uid, name or f"user{uid}", age, gender, age_min, age_max, pref, radius)
 
 
+def queued(engine, scores=False):
+    return waiting(engine.client, scores)
+
+
 def online(engine, *seekers, avoid=None, now=T0):
     for s in seekers:
         engine.connect(s, f"tok{s.user_id}", (avoid or {}).get(s.user_id, set()), now=now)
 
 
 def pair_of(state):
-    offer = state.get("offer")
-    return offer and {int(offer["user1"]), int(offer["user2"])}
+    """The two people of the offer a join made: the joiner (from the match id) and the partner."""
+    view = state.get("view")
+    return view and {int(uid) for uid in view["match_id"].split(":")[:2]} | {view["partner"]["id"]}
 
 
 def test_two_compatible_people_get_one_offer_with_both_views(engine):
@@ -38,11 +44,11 @@ def test_two_compatible_people_get_one_offer_with_both_views(engine):
     assert state["status"] == "offered" and pair_of(state) == {1, 2}
     assert state["view"]["partner"] == {"id": 1, "display_name": "Mina", "age": 30, "gender": "female"}
     assert state["view"]["expires_at"] == pytest.approx(T0 + 1 + 300)
-    assert engine.client.zcard("bb:match:queue") == 0
-    assert engine.client.get("bb:match:user:1") == engine.client.get("bb:match:user:2") == state["offer"]["match_id"]
-    stored = json.loads(engine.client.get(f"bb:match:offer:{state['offer']['match_id']}"))
+    assert queued(engine) == []
+    assert engine.client.get("bb:match:user:1") == engine.client.get("bb:match:user:2") == state["view"]["match_id"]
+    stored = json.loads(engine.client.get(f"bb:match:offer:{state['view']['match_id']}"))
     assert stored["status"] == "pending" and stored["user1_response"] is None
-    assert 300 < engine.client.ttl(f"bb:match:offer:{state['offer']['match_id']}") <= 330
+    assert 300 < engine.client.ttl(f"bb:match:offer:{state['view']['match_id']}") <= 330
 
 
 # (a, b, compatible): ages, ranges and preferences checked both ways, boundaries inclusive.
@@ -65,7 +71,7 @@ def test_compatibility_is_checked_both_ways(engine, a, b, compatible):
     engine.join(1, now=T0)
     assert (engine.join(2, now=T0 + 1)["status"] == "offered") is compatible
     if not compatible:  # both wait, side by side, because they do not fit
-        assert engine.client.zrange("bb:match:queue", 0, -1) == ["1", "2"]
+        assert queued(engine) == ["1", "2"]
 
 
 SEOUL, GANGNAM, BUSAN = (37.5665, 126.9780), (37.4979, 127.0276), (35.1796, 129.0756)  # ~9 km, ~325 km
@@ -97,7 +103,7 @@ def test_the_oldest_compatible_waiting_user_is_offered_first(engine):
     engine.join(3, now=T0 + 1)  # waits longest among the fits
     engine.join(2, now=T0 + 2)
     assert pair_of(engine.join(9, now=T0 + 3)) == {3, 9}
-    assert engine.client.zrange("bb:match:queue", 0, -1) == ["1", "2"]
+    assert queued(engine) == ["1", "2"]
 
 
 def test_fifo_among_many_fits(engine):
@@ -107,7 +113,7 @@ def test_fifo_among_many_fits(engine):
         engine.join(person.user_id, now=T0 + offset)
     assert pair_of(engine.join(10, now=T0 + 10)) == {1, 10}
     assert pair_of(engine.join(11, now=T0 + 11)) == {2, 11}
-    assert engine.client.zrange("bb:match:queue", 0, -1) == ["3", "4", "5"]
+    assert queued(engine) == ["3", "4", "5"]
 
 
 def test_nobody_is_matched_with_themself_and_joining_twice_keeps_one_entry(engine):
@@ -115,7 +121,7 @@ def test_nobody_is_matched_with_themself_and_joining_twice_keeps_one_entry(engin
     assert engine.join(1, now=T0)["status"] == "queued"
     again = engine.join(1, now=T0 + 5)
     assert again == {"status": "queued", "since": T0 * 1000}
-    assert engine.client.zrange("bb:match:queue", 0, -1, withscores=True) == [("1", T0 * 1000)]
+    assert queued(engine, scores=True) == [("1", T0 * 1000)]
 
 
 def test_past_matches_and_blocks_are_never_offered(engine):
@@ -131,13 +137,13 @@ def test_past_matches_and_blocks_are_never_offered(engine):
 
 def test_joining_needs_a_live_connection(engine):
     assert engine.join(7, now=T0)["status"] == "offline"
-    assert engine.client.zcard("bb:match:queue") == 0
+    assert queued(engine) == []
 
 
 def offer_for(engine, a=1, b=2, now=T0):
     online(engine, seeker(a), seeker(b), now=now)
     engine.join(a, now=now)
-    return engine.join(b, now=now + 1)["offer"]["match_id"]
+    return engine.join(b, now=now + 1)["view"]["match_id"]
 
 
 def test_both_accept_is_a_match_and_finish_releases_the_offer(engine):
@@ -169,7 +175,7 @@ def test_decline_requeues_an_accepter_at_their_old_place_and_not_the_decliner(en
     match_id = offer_for(engine)
     engine.respond(1, match_id, True, now=T0 + 2)
     assert engine.respond(2, match_id, False, now=T0 + 3)["status"] == "declined"
-    assert engine.client.zrange("bb:match:queue", 0, -1, withscores=True) == [("3", (T0 - 50) * 1000), ("1", T0 * 1000)]
+    assert queued(engine, scores=True) == [("3", (T0 - 50) * 1000), ("1", T0 * 1000)]
     assert engine.client.sismember("bb:match:avoid:1", "2")  # not offered to each other again
     engine.leave(1)
     assert engine.join(2, now=T0 + 4)["status"] == "queued"
@@ -181,7 +187,7 @@ def test_timeout_requeues_the_accepter_and_drops_the_non_responder(engine):
     assert engine.expire(match_id, now=T0 + 100)["status"] == "noop"  # not yet due
     assert engine.expire(match_id, now=T0 + 301)["status"] == "expired"
     assert engine.expire(match_id, now=T0 + 302)["status"] == "noop"  # once only
-    assert engine.client.zrange("bb:match:queue", 0, -1, withscores=True) == [("2", (T0 + 1) * 1000)]
+    assert queued(engine, scores=True) == [("2", (T0 + 1) * 1000)]
     assert not engine.client.exists("bb:match:user:1", "bb:match:user:2")
 
 
@@ -193,7 +199,7 @@ def test_presence_expires_with_its_ttl_and_the_sweep_drops_the_ghost(engine):
     engine.client.execute_command("DEBUG", "SLEEP", "0.3")
     assert not engine.client.exists("bb:match:online:1")
     assert short.sweep()["ghosts"] == 1
-    assert engine.client.zcard("bb:match:queue") == 0
+    assert queued(engine) == []
 
 
 def test_disconnect_cleans_up_and_requeues_the_partner_at_the_front(engine):
@@ -203,7 +209,7 @@ def test_disconnect_cleans_up_and_requeues_the_partner_at_the_front(engine):
     engine.join(5, now=T0 + 5)
     assert engine.disconnect(1, "tok1", now=T0 + 6)["status"] == "gone"
     assert not engine.client.exists("bb:match:online:1", f"bb:match:offer:{match_id}", "bb:match:user:2")
-    queue = engine.client.zrange("bb:match:queue", 0, -1, withscores=True)
+    queue = queued(engine, scores=True)
     assert queue == [("2", (T0 + 1) * 1000), ("5", (T0 + 5) * 1000)]  # 2 keeps its place, ahead of 5
 
 
@@ -214,7 +220,7 @@ def test_a_newer_connection_replaces_the_older_which_then_cleans_up_nothing(engi
     assert state == {"status": "queued", "since": T0 * 1000}
     assert engine.heartbeat(1, "tab-a")["status"] == "replaced"
     assert engine.disconnect(1, "tab-a")["status"] == "replaced"
-    assert engine.client.zrange("bb:match:queue", 0, -1) == ["1"]
+    assert queued(engine) == ["1"]
 
 
 def test_events_are_published_to_both_users(engine):
