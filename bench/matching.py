@@ -145,14 +145,18 @@ def _wait_for(ws: Client, type_: str, timeout: float = 10) -> float:
             return time.perf_counter()
 
 
+def _note_arrival(ws: Client, arrived: dict) -> None:
+    arrived["first"] = _wait_for(ws, "match.offer")
+
+
 def latency(world, pairs: int) -> list[float]:
     people, samples = world.people, []
     for n in range(pairs):
         first, second = _open(world.server, people[2 * n]), _open(world.server, people[2 * n + 1])
         first.send('{"type":"match.join"}')
         _wait_for(first, "match.searching")
-        arrived = {}
-        watcher = threading.Thread(target=lambda: arrived.setdefault("first", _wait_for(first, "match.offer")))
+        arrived: dict = {}
+        watcher = threading.Thread(target=_note_arrival, args=(first, arrived))
         watcher.start()
         sent = time.perf_counter()
         second.send('{"type":"match.join"}')
