@@ -38,6 +38,7 @@ from simple_websocket import Client  # noqa: E402
 
 from bench.fanout_setup import bench_world  # noqa: E402
 from blueberry.services.matching import Engine, Limits, Seeker  # noqa: E402
+from tests.realtime.clients import WSClient  # noqa: E402
 from tests.servers import RedisServer  # noqa: E402
 
 LOCK, QUEUE = "global_match_lock", "match_queue"  # the spec's keys
@@ -131,7 +132,7 @@ def throughput(url: str, people: list[Seeker], processes: int, design: str) -> d
 def _open(server, person) -> Client:
     url = server.url.replace("http://", "ws://") + "/ws/match"
     headers = {"Cookie": f"bb_session={person.cookie}", "Origin": server.url}
-    ws = Client.connect(url, subprotocols=["blueberry.json"], headers=headers)
+    ws = WSClient.connect(url, subprotocols=["blueberry.json"], headers=headers)
     _wait_for(ws, "match.idle")
     return ws
 
@@ -140,7 +141,7 @@ def _wait_for(ws: Client, type_: str, timeout: float = 10) -> float:
     while True:
         raw = ws.receive(timeout=timeout)
         if raw is None:
-            raise TimeoutError(type_)
+            raise TimeoutError(f"no {type_} within {timeout} s")
         if json.loads(raw)["type"] == type_:
             return time.perf_counter()
 
@@ -152,7 +153,10 @@ def _note_arrival(ws: Client, arrived: dict) -> None:
 def latency(world, pairs: int) -> list[float]:
     people, samples = world.people, []
     for n in range(pairs):
-        first, second = _open(world.server, people[2 * n]), _open(world.server, people[2 * n + 1])
+        try:
+            first, second = _open(world.server, people[2 * n]), _open(world.server, people[2 * n + 1])
+        except TimeoutError as error:
+            raise TimeoutError(f"pair {n}: {error}") from error
         first.send('{"type":"match.join"}')
         _wait_for(first, "match.searching")
         arrived: dict = {}

@@ -1,9 +1,10 @@
 """Template globals: CSRF token for htmx, the htmx configuration, the current language."""
 
 import json
+from urllib.parse import urlsplit
 from functools import cached_property
 
-from flask import Flask
+from flask import Flask, url_for
 from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
@@ -35,7 +36,14 @@ def _globals() -> dict:
         "current_language": lambda: str(get_locale() or "en"),
         "language_form": _language_form,
         "report_form": lambda: ReportForm(formdata=None),
+        "ws_path": ws_path,
     }
+
+
+def ws_path(endpoint: str, **values) -> str:
+    """A websocket route's path. url_for makes it absolute `ws://`, wrong behind HTTPS; the
+    browser side turns the path into ws: or wss: from the page's own scheme."""
+    return urlsplit(url_for(endpoint, **values)).path
 
 
 def _language_form() -> LanguageForm:

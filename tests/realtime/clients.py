@@ -81,10 +81,24 @@ class SSEReader:
         self.client.close()
 
 
+class WSClient(Client):
+    """simple-websocket's client, minus a lost-frame bug.
+
+    Its handshake takes only the first event of what it read; a frame that arrived in the
+    same read as the 101 response (the server spoke at once) stays unprocessed until more
+    data comes, possibly never. Process it right after the handshake (the reader thread has
+    not started yet, so nothing races).
+    """
+
+    def handshake(self):
+        super().handshake()
+        self._handle_events()
+
+
 def connect_ws(base_url: str, cookie: str, path: str = "/ws", origin: str | None = None, json_protocol=True) -> Client:
     url = base_url.replace("http://", "ws://") + path
     headers = {"Cookie": f"bb_session={cookie}", "Origin": origin or base_url}
-    return Client.connect(url, subprotocols=["blueberry.json"] if json_protocol else None, headers=headers)
+    return WSClient.connect(url, subprotocols=["blueberry.json"] if json_protocol else None, headers=headers)
 
 
 def ws_events(ws: Client, count: int, timeout: float = 5.0) -> list[dict]:

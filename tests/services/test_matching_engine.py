@@ -262,3 +262,14 @@ def test_census_counts_who_fits_and_why_others_do_not(engine):
         "too_far": 0,
         "met": 1,
     }
+
+
+def test_reconnecting_with_new_settings_keeps_the_place_and_uses_the_new_settings(engine):
+    online(engine, seeker(1, age_min=40, age_max=50))  # wants someone 40–50
+    engine.join(1, now=T0)
+    online(engine, seeker(2, age=30), now=T0 + 1)
+    assert engine.join(2, now=T0 + 1)["status"] == "queued"  # 30 is too young for 1
+    engine.leave(2, now=T0 + 2)
+    engine.connect(seeker(1, age_min=25, age_max=35), "tok1", set(), now=T0 + 3)  # widened
+    assert queued(engine, scores=True) == [("1", T0 * 1000)]
+    assert pair_of(engine.join(2, now=T0 + 4)) == {1, 2}

@@ -75,7 +75,7 @@
     "room.ended": end
   };
   function connect() {
-    ws = new WebSocket(new URL(text.ws, location.href).href.replace(/^http/, "ws"), ["blueberry.json"]);
+    ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + text.ws, ["blueberry.json"]);
     ws.onopen = function () { retries = 0; };
     ws.onmessage = function (e) {
       var event = JSON.parse(e.data), handler = handlers[event.type];

@@ -1,0 +1,98 @@
+"""The match page, blocking and reporting from an offer and from a room, and room access."""
+
+from sqlalchemy import select
+
+from blueberry.extensions import db, get_redis
+from blueberry.models import Block, MatchSetting, Report
+from blueberry.services import room as rooms
+from blueberry.services.matching import Engine, Limits, Seeker
+from tests.conftest import get_csrf, login
+
+HTMX = {"HX-Request": "true"}
+
+
+def seeker_of(user) -> Seeker:
+    return Seeker(user.id, user.display_name, user.age, user.gender, 18, 99, "any", 5)
+
+
+def offer_between(mina, jun) -> str:
+    engine = Engine(get_redis(), Limits())
+    for user in (mina, jun):
+        engine.connect(seeker_of(user), f"tok{user.id}", set())
+    engine.join(mina.id)
+    return engine.join(jun.id)["view"]["match_id"]
+
+
+def test_the_match_page_needs_a_login_and_a_complete_profile(client, make_user):
+    assert client.get("/match").status_code == 302
+    mina = make_user("mina")
+    login(client, "mina")
+    page = client.get("/match").get_data(as_text=True)
+    assert 'ws-connect="/ws/match"' in page and "aged 18–99 (anyone)" in page
+    db.session.delete(db.session.scalar(select(MatchSetting).where(MatchSetting.user_id == mina.id)))
+    db.session.commit()
+    response = client.get("/match")
+    assert response.status_code == 302 and response.location.endswith("/settings/profile")
+
+
+def test_blocking_from_an_offer_ends_it_and_they_never_meet_again(client, make_user):
+    mina, jun = make_user("mina"), make_user("jun", gender="male")
+    match_id = offer_between(mina, jun)
+    login(client, "mina")
+    token = get_csrf(client, "/match")
+    response = client.post(f"/match/offers/{match_id}/block", data={"csrf_token": token}, headers=HTMX)
+    assert response.status_code == 200 and "will not see each other again" in response.get_data(as_text=True)
+    assert db.session.scalar(select(Block).where(Block.blocker_id == mina.id, Block.blocked_id == jun.id))
+    assert not get_redis().exists(f"bb:match:offer:{match_id}")
+    assert get_redis().sismember(f"bb:match:avoid:{jun.id}", str(mina.id))
+    assert rooms.avoided_ids(jun.id) == {mina.id}  # the next connection reloads it from SQL
+
+
+def test_an_offer_that_is_not_yours_cannot_be_blocked_or_reported(client, make_user):
+    mina, jun = make_user("mina"), make_user("jun", gender="male")
+    make_user("eve")
+    match_id = offer_between(mina, jun)
+    login(client, "eve")
+    token = get_csrf(client, "/match")
+    assert client.post(f"/match/offers/{match_id}/block", data={"csrf_token": token}).status_code == 404
+    report = {"csrf_token": token, "reason": "spam"}
+    assert client.post(f"/match/offers/{match_id}/report", data=report).status_code == 404
+    assert db.session.scalar(select(Block)) is None
+    assert client.post(f"/match/offers/{match_id}/block", data={}).status_code == 400  # no CSRF token
+
+
+def test_reporting_from_an_offer_checks_the_reason(client, make_user):
+    mina, jun = make_user("mina"), make_user("jun", gender="male")
+    match_id = offer_between(mina, jun)
+    login(client, "jun")
+    token = get_csrf(client, "/match")
+    bad = client.post(f"/match/offers/{match_id}/report", data={"csrf_token": token, "reason": "vibes"}, headers=HTMX)
+    assert bad.status_code == 422 and "Not a valid choice" in bad.get_data(as_text=True)
+    form = {"csrf_token": token, "reason": "harassment", "text": "<script>x</script>"}
+    assert client.post(f"/match/offers/{match_id}/report", data=form, headers=HTMX).status_code == 200
+    report = db.session.scalar(select(Report))
+    assert (report.reporter_id, report.reported_id, report.context) == (jun.id, mina.id, "offer")
+
+
+def test_a_room_is_for_its_two_members_and_blocking_ends_it(client, make_user):
+    mina, jun = make_user("mina", display_name="<i>Mina</i>"), make_user("jun", gender="male")
+    make_user("eve")
+    room = rooms.record_match(mina.id, jun.id)
+    db.session.commit()
+    login(client, "eve")
+    assert client.get(f"/rooms/{room.id}").status_code == 404
+    assert client.get("/rooms/9999").status_code == 404
+    client.post("/auth/logout", data={"csrf_token": get_csrf(client, "/")})
+
+    login(client, "jun")
+    page = client.get(f"/rooms/{room.id}").get_data(as_text=True)
+    assert "&lt;i&gt;Mina&lt;/i&gt;" in page and 'data-role="callee"' in page and 'data-ice="[]"' in page
+    token = get_csrf(client, f"/rooms/{room.id}")
+    form = {"csrf_token": token, "reason": "spam"}
+    assert client.post(f"/rooms/{room.id}/report", data=form, headers=HTMX).status_code == 200
+    assert db.session.scalar(select(Report)).room_id == room.id
+    assert client.post(f"/rooms/{room.id}/block", data={"csrf_token": token}).status_code == 303
+    db.session.expire_all()
+    assert room.end_reason == "blocked" and not room.is_open
+    ended = client.get(f"/rooms/{room.id}").get_data(as_text=True)
+    assert "The call has ended." in ended and 'id="leave"' not in ended
