@@ -1,8 +1,8 @@
 """Template globals: CSRF token for htmx, the htmx configuration, the current language."""
 
 import json
-from urllib.parse import urlsplit
 from functools import cached_property
+from urllib.parse import urlsplit
 
 from flask import Flask, url_for
 from flask_babel import get_locale

@@ -24,11 +24,23 @@ def chromium_path() -> str:
 
 
 @pytest.fixture(scope="session")
-def browser():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+def playwright():
+    """One Playwright for the session (a second sync instance cannot start inside the first)."""
+    with sync_playwright() as instance:
+        yield instance
+
+
+def launch(playwright, extra_args=()):
+    return playwright.chromium.launch(
+        executable_path=chromium_path(), headless=True, args=[*CHROMIUM_ARGS, *extra_args]
+    )
+
+
+@pytest.fixture(scope="session")
+def browser(playwright):
+    browser = launch(playwright)
+    yield browser
+    browser.close()
 
 
 @pytest.fixture

@@ -6,22 +6,18 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import CHROMIUM_ARGS, chromium_path
+from tests.e2e.conftest import launch
 
 pytestmark = pytest.mark.e2e
 MEDIA_ARGS = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
 
 
 @pytest.fixture
-def voice_browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS + MEDIA_ARGS
-        )
-        yield browser
-        browser.close()
+def voice_browser(playwright):
+    """Chromium with a fake microphone that grants itself permission."""
+    browser = launch(playwright, MEDIA_ARGS)
+    yield browser
+    browser.close()
 
 
 def person(browser, live_server, violations):
