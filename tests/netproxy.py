@@ -20,8 +20,8 @@ class NetworkProxy:
 
     def cut(self) -> None:
         """The network drops: open connections break and new ones fail until `restore`."""
-        self.down = True
-        with self.lock:
+        with self.lock:  # with `_accept`'s check: no connection slips in around the cut
+            self.down = True
             for sock in list(self.sockets):
                 with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
@@ -50,6 +50,10 @@ class NetworkProxy:
                 client.close()
                 continue
             with self.lock:
+                if self.down:  # the network was cut while this connection was being made
+                    client.close()
+                    server.close()
+                    continue
                 self.sockets.update((client, server))
             threading.Thread(target=self._pump, args=(client, server), daemon=True).start()
             threading.Thread(target=self._pump, args=(server, client), daemon=True).start()

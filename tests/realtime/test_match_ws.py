@@ -82,6 +82,7 @@ def test_both_accept_and_the_match_opens_a_room_for_the_two(app, live_server, pe
 def test_decline_requeues_the_accepter_and_idles_the_decliner(live_server, people):
     mina_ws, jun_ws, offer, _ = offered(live_server, people)
     send(mina_ws, "match.accept", match_id=offer["match_id"])
+    next_of(jun_ws, "match.partner_accepted")  # her accept is in before his decline
     send(jun_ws, "match.decline", match_id=offer["match_id"])
     ended = next_of(mina_ws, "match.ended")["data"]
     assert ended == {"match_id": offer["match_id"], "reason": "declined", "requeued": True, "by_you": False}
@@ -95,6 +96,7 @@ def test_an_unanswered_offer_expires_and_the_accepter_keeps_searching(live_serve
     mina_ws, jun_ws, offer, _ = offered(live_server, people)
     assert offer["expires_at"] > 0
     send(mina_ws, "match.accept", match_id=offer["match_id"])
+    assert next_of(mina_ws, "match.offer")["data"]["you_accepted"] is True
     assert next_of(mina_ws, "match.ended", timeout=OFFER_S + 5)["data"]["reason"] == "expired"
     next_of(mina_ws, "match.searching")
     ended = next_of(jun_ws, "match.ended")["data"]
