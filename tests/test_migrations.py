@@ -11,7 +11,10 @@ from blueberry.extensions import db
 from blueberry.models import User
 from tests.conftest import IsolatedClient, _config, get_csrf, login
 
-TABLES = {"user", "user_session", "match_setting", "notification", "match_history", "matched_room", "block", "report"}
+TABLES = {
+    "user", "user_session", "match_setting", "notification", "match_history", "matched_room", "block", "report",
+    "conversation", "conversation_member", "message", "delivery_receipt",
+}  # fmt: skip
 
 
 def _tables() -> set[str]:

@@ -9,6 +9,7 @@ Redis keys owned here:
 - `bb:session:<token hash>` — pub/sub channel: the end of one login session.
 - `bb:seeker:<id>` — pub/sub channel: a user's match events (services/matching.lua publishes).
 - `bb:room:<id>` — pub/sub channel: a voice room's presence, signaling and end.
+- `bb:conv:<uuid>` — pub/sub channel: a conversation's messages, receipts, typing, deletions.
 - `bb:stream:user:<id>` — stream of the user's recent events for replay
   (MAXLEN ~ STREAM_MAXLEN, TTL STREAM_TTL_S refreshed on every add).
 A published message is `<stream id>\\n<json of type and data>` (the stream id is empty for
@@ -41,6 +42,12 @@ MATCH_PARTNER_ACCEPTED = "match.partner_accepted"
 MATCH_CONNECTED = "match.connected"
 MATCH_ENDED = "match.ended"
 MATCH_REPLACED = "match.replaced"  # the user opened matching elsewhere; this connection stops
+
+MESSAGE_NEW = "message.new"
+MESSAGE_DELETED = "message.deleted"
+RECEIPT_UPDATED = "receipt.updated"
+TYPING = "typing"
+CONVERSATION_UPDATED = "conversation.updated"  # on the user's topic: a message in one of theirs
 
 ROOM_STATE = "room.state"
 ROOM_PEER_JOINED = "room.peer_joined"
@@ -78,6 +85,10 @@ def session_topic(token_hash: str) -> str:
 
 def seeker_topic(user_id: int) -> str:
     return f"bb:seeker:{user_id}"
+
+
+def conversation_topic(conversation_id) -> str:
+    return f"bb:conv:{conversation_id}"
 
 
 def room_topic(room_id: int) -> str:

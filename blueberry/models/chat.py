@@ -1,0 +1,92 @@
+"""Chat: conversations, their members, messages and per-recipient delivery receipts.
+
+After the chat service log (seed 003), generalized: a conversation has any number of members,
+so meetings and rides can reuse it; only a `direct` one is limited to a unique pair.
+"""
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, Uuid, false, true
+from sqlalchemy.orm import Mapped, mapped_column
+
+from blueberry.extensions import db
+from blueberry.models.base import UTCDateTime, utcnow
+
+KINDS = ("direct", "meeting", "ride")
+ORIGINS = ("match", "meeting", "ride", "profile")
+MESSAGE_TYPES = ("text", "image", "file")
+RECEIPT_STATUSES = ("sent", "delivered", "read")
+
+
+class Conversation(db.Model):
+    __tablename__ = "conversation"
+    __table_args__ = (
+        CheckConstraint(f"kind IN {KINDS}", name="kind_known"),
+        CheckConstraint(f"origin IN {ORIGINS}", name="origin_known"),
+        Index("ix_conversation_updated_at", "updated_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    kind: Mapped[str] = mapped_column(String(10), default="direct", server_default="direct")
+    origin: Mapped[str] = mapped_column(String(10), default="profile", server_default="profile")
+    # `<smaller user id>:<larger>` for a direct conversation: the same two people share one.
+    pair_key: Mapped[str | None] = mapped_column(String(41), unique=True)
+    # The sequence number of the newest message; the next one takes last_seq + 1.
+    last_seq: Mapped[int] = mapped_column(default=0, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    is_active: Mapped[bool] = mapped_column(default=True, server_default=true())
+
+
+class ConversationMember(db.Model):
+    """A person in a conversation, with their own settings and how far they have read."""
+
+    __tablename__ = "conversation_member"
+    __table_args__ = (UniqueConstraint("conversation_id", "user_id", name="uq_conversation_member"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("conversation.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_read_seq: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Hides my read receipts from the others, and theirs from me.
+    hide_read_receipts: Mapped[bool] = mapped_column(default=False, server_default=false())
+
+
+class Message(db.Model):
+    __tablename__ = "message"
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "seq", name="uq_message_conversation_seq"),
+        # A retried send carries the same client id: it lands once.
+        UniqueConstraint("sender_id", "client_id", name="uq_message_sender_client_id"),
+        CheckConstraint(f"type IN {MESSAGE_TYPES}", name="type_known"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    conversation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("conversation.id", ondelete="CASCADE"))
+    sender_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    seq: Mapped[int]
+    client_id: Mapped[str] = mapped_column(String(64))
+    content: Mapped[str] = mapped_column(Text, default="", server_default="")
+    type: Mapped[str] = mapped_column(String(5), default="text", server_default="text")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    is_deleted: Mapped[bool] = mapped_column(default=False, server_default=false())
+
+
+class DeliveryReceipt(db.Model):
+    """How far one recipient has got with one message: sent → delivered → read."""
+
+    __tablename__ = "delivery_receipt"
+    __table_args__ = (
+        UniqueConstraint("message_id", "user_id", name="uq_delivery_receipt_message_user"),
+        CheckConstraint(f"status IN {RECEIPT_STATUSES}", name="status_known"),
+        Index("ix_delivery_receipt_user_id_status", "user_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("message.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(9), default="sent", server_default="sent")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,90 @@
+"""Direct conversations: one per pair of people, never between people who blocked each other."""
+
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from blueberry.extensions import db
+from blueberry.models import Conversation, ConversationMember, Message, User
+from blueberry.services import safety
+from blueberry.services.chat import unread_counts
+from blueberry.services.errors import FieldError
+
+
+def pair_key(a: int, b: int) -> str:
+    low, high = sorted((a, b))
+    return f"{low}:{high}"
+
+
+def start_direct(a: int, b: int, origin: str = "profile") -> Conversation:
+    """The conversation of these two people, created if new; FieldError for yourself or a block."""
+    if a == b:
+        raise FieldError("username", _l("That is you."))
+    if safety.blocked_between(a, b):
+        raise FieldError("username", _l("You cannot talk with this person."))
+    existing = _direct(a, b)
+    if existing is not None:
+        return existing
+    try:
+        with db.session.begin_nested():  # two people starting it at once: one row
+            conversation = Conversation(kind="direct", origin=origin, pair_key=pair_key(a, b))
+            db.session.add(conversation)
+            db.session.flush()
+            db.session.add_all(ConversationMember(conversation_id=conversation.id, user_id=uid) for uid in (a, b))
+            db.session.flush()
+    except IntegrityError:
+        return _direct(a, b)
+    return conversation
+
+
+def _direct(a: int, b: int) -> Conversation | None:
+    return db.session.scalar(select(Conversation).where(Conversation.pair_key == pair_key(a, b)))
+
+
+@dataclass
+class ConversationRow:
+    conversation: Conversation
+    partner: User | None
+    last: Message | None
+    unread: int
+
+
+def conversations_of(user_id: int) -> list[ConversationRow]:
+    """The user's conversations, newest activity first, without anyone hidden by a block."""
+    hidden = safety.hidden_user_ids(user_id)
+    mine = select(ConversationMember.conversation_id).where(ConversationMember.user_id == user_id)
+    conversations = db.session.scalars(
+        select(Conversation).where(Conversation.id.in_(mine)).order_by(Conversation.updated_at.desc()).limit(200)
+    ).all()
+    partners = _partners(user_id, [c.id for c in conversations])
+    last = _last_messages([c for c in conversations])
+    unread = unread_counts(user_id)
+    rows = [ConversationRow(c, partners.get(c.id), last.get(c.id), unread.get(c.id, 0)) for c in conversations]
+    return [row for row in rows if not (row.partner and row.partner.id in hidden)]
+
+
+def _partners(user_id: int, ids: list) -> dict:
+    query = (
+        select(ConversationMember.conversation_id, User)
+        .join(User, User.id == ConversationMember.user_id)
+        .where(ConversationMember.conversation_id.in_(ids), ConversationMember.user_id != user_id)
+    )
+    return dict(db.session.execute(query).all())
+
+
+def _last_messages(conversations: list[Conversation]) -> dict:
+    if not conversations:
+        return {}
+    pairs = [(c.id, c.last_seq) for c in conversations if c.last_seq]
+    found = {}
+    for conversation_id, seq in pairs:  # at most 200, each one indexed lookup
+        found[conversation_id] = db.session.scalar(
+            select(Message).where(Message.conversation_id == conversation_id, Message.seq == seq)
+        )
+    return found
+
+
+def partner_of(conversation_id, user_id: int) -> User | None:
+    return _partners(user_id, [conversation_id]).get(conversation_id)

@@ -1,0 +1,145 @@
+"""The chat core against real SQL and Redis: one conversation per pair, exactly-once sends,
+sequence order, receipts (and hidden ones), deletion, replay and the domain event stream."""
+
+import json
+
+import pytest
+from sqlalchemy import func, select
+
+from blueberry.extensions import db
+from blueberry.models import DeliveryReceipt, Message
+from blueberry.services import chat, safety
+from blueberry.services.conversation import conversations_of, start_direct
+from blueberry.services.errors import FieldError
+
+
+@pytest.fixture
+def pair(make_user):
+    return make_user("mina"), make_user("jun", gender="male")
+
+
+@pytest.fixture
+def conversation(pair):
+    conversation = start_direct(pair[0].id, pair[1].id, origin="match")
+    db.session.commit()
+    return conversation
+
+
+def test_the_same_two_people_share_one_conversation(pair, conversation):
+    mina, jun = pair
+    assert start_direct(jun.id, mina.id).id == conversation.id
+    assert conversation.kind == "direct" and conversation.origin == "match"
+    assert sorted(chat.member_ids(conversation.id)) == sorted([mina.id, jun.id])
+    with pytest.raises(FieldError):
+        start_direct(mina.id, mina.id)
+
+
+def test_no_conversation_with_someone_blocked_either_way(pair, make_user):
+    mina, jun = pair
+    safety.block(jun.id, mina.id)
+    db.session.commit()
+    with pytest.raises(FieldError):
+        start_direct(mina.id, jun.id)
+
+
+def test_messages_get_consecutive_sequence_numbers_and_receipts(pair, conversation):
+    mina, jun = pair
+    first, created = chat.post_message(conversation.id, mina.id, "c1", "  hello  ")
+    second, _ = chat.post_message(conversation.id, jun.id, "c2", "hi!")
+    db.session.commit()
+    assert created and (first.seq, second.seq) == (1, 2) and first.content == "hello"
+    receipts = db.session.execute(select(DeliveryReceipt.user_id, DeliveryReceipt.status)).all()
+    assert sorted(receipts) == sorted([(jun.id, "sent"), (mina.id, "sent")])  # one per recipient
+
+
+def test_the_same_client_id_lands_once(pair, conversation):
+    mina, _ = pair
+    results = [chat.post_message(conversation.id, mina.id, "retry-1", "once") for _ in range(5)]
+    db.session.commit()
+    assert {message.id for message, _ in results} == {results[0][0].id}
+    assert [created for _, created in results] == [True, False, False, False, False]
+    assert db.session.scalar(select(func.count()).select_from(Message)) == 1
+
+
+@pytest.mark.parametrize(
+    ("content", "client_id"),
+    [("", "a"), ("   ", "a"), ("x" * 4001, "a"), (None, "a"), (["x"], "a"), ("ok", ""), ("ok", "x" * 65), ("ok", 5)],
+)
+def test_bad_messages_are_refused(pair, conversation, content, client_id):
+    with pytest.raises(FieldError):
+        chat.post_message(conversation.id, pair[0].id, client_id, content)
+
+
+def test_receipts_move_forward_and_hidden_reads_stay_delivered(pair, conversation):
+    mina, jun = pair
+    message, _ = chat.post_message(conversation.id, mina.id, "c1", "hello")
+    db.session.commit()
+    assert chat.mark_delivered(jun.id, [message.id]) == [
+        {"message_id": str(message.id), "user_id": jun.id, "status": "delivered"}
+    ]
+    assert chat.mark_delivered(jun.id, [message.id]) == []  # once
+    minas = chat.member(conversation.id, mina.id)
+    assert chat.receipt_status([message.id], minas) == {message.id: "delivered"}
+    chat.member(conversation.id, jun.id).hide_read_receipts = True
+    assert chat.mark_read(conversation.id, jun.id, 1) == []  # read, but not told
+    db.session.commit()
+    assert chat.receipt_status([message.id], minas) == {message.id: "delivered"}
+    assert chat.unread_counts(jun.id) == {}
+    chat.member(conversation.id, jun.id).hide_read_receipts = False
+    assert chat.receipt_status([message.id], minas) == {message.id: "read"}
+
+
+def test_only_the_sender_deletes_and_a_tombstone_stays(pair, conversation):
+    mina, jun = pair
+    message, _ = chat.post_message(conversation.id, mina.id, "c1", "oops")
+    db.session.commit()
+    with pytest.raises(FieldError):
+        chat.delete_message(conversation.id, message.id, jun.id)
+    with pytest.raises(FieldError):
+        chat.delete_message(conversation.id, "not-a-uuid", mina.id)
+    chat.delete_message(conversation.id, message.id, mina.id)
+    db.session.commit()
+    assert message.is_deleted and chat.message_data(message)["content"] == ""
+
+
+def test_replay_and_paging_by_sequence(pair, conversation):
+    mina, _ = pair
+    for n in range(1, 8):
+        chat.post_message(conversation.id, mina.id, f"c{n}", f"m{n}")
+    db.session.commit()
+    assert [m.seq for m in chat.messages_after(conversation.id, 4)] == [5, 6, 7]
+    assert [m.seq for m in chat.messages_before(conversation.id, None, limit=3)] == [5, 6, 7]
+    assert [m.seq for m in chat.messages_before(conversation.id, 5, limit=3)] == [2, 3, 4]
+
+
+def test_created_messages_reach_the_domain_stream_after_commit_only(pair, conversation, rdb):
+    mina, _ = pair
+    chat.post_message(conversation.id, mina.id, "c1", "kept")
+    db.session.commit()
+    chat.post_message(conversation.id, mina.id, "c2", "rolled back")
+    db.session.rollback()
+    entries = rdb.xrange(chat.EVENT_STREAM)
+    assert len(entries) == 1
+    fields = entries[0][1]
+    data = json.loads(fields["data"])
+    assert fields["event_type"] == "message.created" and fields["timestamp"] == data["created_at"]
+    assert (data["content"], data["sender_id"], data["conversation_id"]) == ("kept", mina.id, str(conversation.id))
+
+
+def test_the_list_is_newest_first_with_unread_counts(pair, conversation, make_user):
+    mina, jun = pair
+    ara = make_user("ara")
+    other = start_direct(mina.id, ara.id)
+    db.session.commit()
+    chat.post_message(conversation.id, jun.id, "j1", "one")
+    chat.post_message(conversation.id, jun.id, "j2", "two")
+    db.session.commit()
+    chat.post_message(other.id, ara.id, "a1", "newest")
+    db.session.commit()
+    rows = conversations_of(mina.id)
+    assert [(row.partner.username, row.unread, row.last.content) for row in rows] == [
+        ("ara", 1, "newest"), ("jun", 2, "two"),
+    ]  # fmt: skip
+    safety.block(mina.id, ara.id)
+    db.session.commit()
+    assert [row.partner.username for row in conversations_of(mina.id)] == ["jun"]
