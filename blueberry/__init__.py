@@ -53,11 +53,11 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from blueberry.blueprints import auth, live, main, match, notifications, ops, rooms, settings
+    from blueberry.blueprints import auth, chat, live, main, match, notifications, ops, rooms, settings
     from blueberry.cli import register_cli
     from blueberry.errors import register_error_handlers
 
-    for blueprint in (main.bp, auth.bp, settings.bp, notifications.bp, live.bp, match.bp, rooms.bp, ops.bp):
+    for blueprint in (main.bp, auth.bp, settings.bp, notifications.bp, live.bp, match.bp, rooms.bp, chat.bp, ops.bp):
         app.register_blueprint(blueprint)
     ops.init_dashboard(app)
     register_error_handlers(app)

@@ -100,6 +100,8 @@ class Config:
     # STUN/TURN for WebRTC, as RTCIceServer JSON. No servers: peers on one network still connect.
     ICE_SERVERS = _json_env("ICE_SERVERS", '[{"urls": "stun:stun.l.google.com:19302"}]')
 
+    CHAT_SENDS_PER_10S = int(os.environ.get("CHAT_SENDS_PER_10S", "30"))
+
     TESTING = False
 
 

@@ -11,6 +11,7 @@ from simple_websocket import ConnectionClosed
 from blueberry.extensions import db, get_redis, sock
 from blueberry.login import SESSION_TOKEN
 from blueberry.realtime.events import (
+    CONVERSATION_UPDATED,
     LIVE_DOWN,
     LIVE_UP,
     NOTIFICATION_NEW,
@@ -38,6 +39,7 @@ FRAGMENTS = {
     LIVE_DOWN: "live/_status.html",
     LIVE_UP: "live/_status.html",
     SESSION_ENDED: "live/_status.html",
+    CONVERSATION_UPDATED: "chat/_event_conversation.html",
 }
 FRAMES_WAITING = {"type": "frames.waiting", "id": "", "data": {}}
 

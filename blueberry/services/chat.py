@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from blueberry.aftercommit import defer, on_commit
 from blueberry.extensions import db, get_redis
-from blueberry.models import Conversation, ConversationMember, DeliveryReceipt, Message
+from blueberry.models import Conversation, ConversationMember, DeliveryReceipt, Message, User
 from blueberry.models.base import utcnow
 from blueberry.realtime.events import (
     CONVERSATION_UPDATED,
@@ -126,9 +126,10 @@ def message_data(message: Message) -> dict:
 def _announce(message: Message) -> None:
     data = message_data(message)
     publish_on_commit(conversation_topic(message.conversation_id), MESSAGE_NEW, data)
+    sender = db.session.get(User, message.sender_id)
     for uid in member_ids(message.conversation_id):
-        if uid != message.sender_id:
-            publish_on_commit(user_topic(uid), CONVERSATION_UPDATED, data)
+        if uid != message.sender_id:  # their list, badge and a toast wherever they are
+            publish_on_commit(user_topic(uid), CONVERSATION_UPDATED, data | {"sender_name": sender.display_name})
     defer("chat_events", {"event_type": "message.created", "timestamp": data["created_at"], "data": data})
 
 
@@ -209,7 +210,8 @@ def delete_message(conversation_id: uuid.UUID, message_id, user_id: int) -> Mess
         raise FieldError("message_id", _l("You can delete only your own messages."))
     if not message.is_deleted:
         message.is_deleted, message.content, message.updated_at = True, "", utcnow()
-        publish_on_commit(conversation_topic(conversation_id), MESSAGE_DELETED, {"message_id": str(message.id)})
+        deleted = {"message_id": str(message.id), "seq": message.seq}
+        publish_on_commit(conversation_topic(conversation_id), MESSAGE_DELETED, deleted)
     return message
 
 

@@ -1,0 +1,152 @@
+"""1:1 conversations: the list, a conversation's page and its websocket, starting one.
+
+Non-members get 404 everywhere (the same answer as a conversation that does not exist).
+"""
+
+import uuid
+
+from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from blueberry.blueprints.chat.socket import FRAMES_WAITING, ConversationConnection
+from blueberry.errors import render_error
+from blueberry.extensions import db, sock
+from blueberry.htmx import is_htmx
+from blueberry.login import SESSION_TOKEN
+from blueberry.models import ConversationMember, User
+from blueberry.realtime.events import (
+    ERROR,
+    MESSAGE_DELETED,
+    MESSAGE_NEW,
+    RECEIPT_UPDATED,
+    TYPING,
+    conversation_topic,
+    session_topic,
+)
+from blueberry.realtime.hub import Listener, get_hub
+from blueberry.realtime.ws import LiveSocket, check_handshake
+from blueberry.services import chat
+from blueberry.services.accounts import canonical_username
+from blueberry.services.conversation import conversations_of, partner_of, start_direct
+from blueberry.services.errors import FieldError
+from blueberry.services.sessions import token_hash
+
+bp = Blueprint("chat", __name__)
+
+FRAGMENTS = {
+    MESSAGE_NEW: "chat/_event_message.html",
+    MESSAGE_DELETED: "chat/_event_deleted.html",
+    RECEIPT_UPDATED: "chat/_event_receipt.html",
+    TYPING: "chat/_event_typing.html",
+    ERROR: "chat/_event_error.html",
+}
+
+
+def _conversation_id(raw) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(raw))
+    except ValueError:
+        return None
+
+
+def _is_member(conversation_id) -> bool:
+    cid = _conversation_id(conversation_id)
+    return cid is not None and chat.member(cid, current_user.id) is not None
+
+
+bp.before_request(lambda: check_handshake(_is_member))
+
+
+def _member_or_404(raw) -> ConversationMember:
+    cid = _conversation_id(raw)
+    me = chat.member(cid, current_user.id) if cid else None
+    if me is None:
+        abort(404)
+    return me
+
+
+@bp.get("/conversations")
+@login_required
+def index():
+    return render_template("chat/index.html", rows=conversations_of(current_user.id))
+
+
+@bp.post("/conversations")
+@login_required
+def start():
+    """Open the conversation with the person named `username`, creating it if new."""
+    username = canonical_username(request.form.get("username") or "")
+    other = db.session.scalar(select(User).where(User.username == username)) if username else None
+    if other is None:
+        return render_error(404, _("There is nobody with that name."))
+    try:
+        conversation = start_direct(current_user.id, other.id, origin="profile")
+    except FieldError as error:
+        db.session.rollback()
+        return render_error(403 if other.id != current_user.id else 400, str(error.message))
+    db.session.commit()
+    target = url_for("chat.conversation", conversation_id=conversation.id)
+    return ("", 204, {"HX-Redirect": target}) if is_htmx() else redirect(target, 303)
+
+
+@bp.get("/conversations/<conversation_id>")
+@login_required
+def conversation(conversation_id):
+    """The latest messages and the composer; `?before=<seq>` pages older ones (a fragment for htmx)."""
+    me = _member_or_404(conversation_id)
+    before = request.args.get("before", type=int)
+    messages = chat.messages_before(me.conversation_id, before)
+    context = _page_context(me, messages)
+    if before is not None and is_htmx():
+        return render_template("chat/_older.html", **context)
+    return render_template("chat/conversation.html", **context)
+
+
+def _page_context(me: ConversationMember, messages: list) -> dict:
+    mine = [m.id for m in messages if m.sender_id == me.user_id]
+    statuses = chat.receipt_status(mine, me)
+    return {
+        "me": me,
+        "partner": partner_of(me.conversation_id, me.user_id),
+        "messages": [chat.message_data(m) for m in messages],
+        "statuses": {str(mid): status for mid, status in statuses.items()},
+        "max_content": chat.MAX_CONTENT,
+    }
+
+
+@bp.post("/conversations/<conversation_id>/read-receipts")
+@login_required
+def read_receipts(conversation_id):
+    """Hide or show read receipts in this conversation (mine to them, theirs to me)."""
+    me = _member_or_404(conversation_id)
+    me.hide_read_receipts = request.form.get("hide") == "1"
+    db.session.commit()
+    return redirect(url_for("chat.conversation", conversation_id=me.conversation_id), 303)
+
+
+def render_html(event: dict, user_id: int) -> str | None:
+    """The fragment for one event, as this member sees it (my bubbles, their receipts)."""
+    template = FRAGMENTS.get(event["type"])
+    data = event["data"]
+    if template is None or (event["type"] == RECEIPT_UPDATED and data.get("user_id") == user_id):
+        return None  # no fragment, or my own receipt of their message: nothing to show
+    return render_template(template, data=data, msg=data, mine=data.get("sender_id") == user_id)
+
+
+@sock.route("/ws/conversations/<conversation_id>", bp=bp)
+def conversation_socket(ws, conversation_id):
+    """Live messages, receipts and typing for one member's window."""
+    user_id, cid = current_user.id, _conversation_id(conversation_id)
+    live = LiveSocket(ws, lambda event: render_html(event, user_id))
+    after = request.args.get("after", type=int) or 0
+    topics = [conversation_topic(cid), session_topic(token_hash(session.get(SESSION_TOKEN, "")))]
+    listener, hub = Listener(topics), get_hub()
+    hub.add(listener)
+    try:
+        listener.ready.wait(2.0)
+        live.wake_on_frames(lambda: listener.put({"type": FRAMES_WAITING, "id": "", "data": {}}))
+        ConversationConnection(live, cid, current_user, max(0, after)).serve(listener)
+    finally:
+        hub.remove(listener)

@@ -1,0 +1,194 @@
+"""One `/ws/conversations/<uuid>` connection: sends in, the conversation's events out.
+
+On connect the client says the last sequence number it has (`?after=`); it gets what it missed
+from SQL, then live events, each message once (anything at or below what it already has is
+dropped). Messages from others that reach this socket are marked delivered. Protocol:
+docs/realtime.md.
+"""
+
+import contextlib
+import uuid
+
+import redis
+from flask import current_app
+from simple_websocket import ConnectionClosed
+
+from blueberry.extensions import db, get_redis
+from blueberry.realtime.events import (
+    LIVE_DOWN,
+    MESSAGE_DELETED,
+    MESSAGE_NEW,
+    PONG,
+    RECEIPT_UPDATED,
+    SESSION_ENDED,
+    TYPING,
+    conversation_topic,
+    make_event,
+    publish_now,
+)
+from blueberry.realtime.hub import Listener
+from blueberry.realtime.ws import CLOSE_SESSION_ENDED, CLOSE_TRY_AGAIN, LiveSocket
+from blueberry.services import chat
+from blueberry.services.errors import FieldError
+
+FRAMES_WAITING = "frames.waiting"
+KEEPALIVE_S = 25.0
+
+
+class Done(Exception):
+    """The connection is over."""
+
+
+class ConversationConnection:
+    def __init__(self, live: LiveSocket, conversation_id: uuid.UUID, user, after_seq: int):
+        self.live, self.conversation_id, self.user_id = live, conversation_id, user.id
+        self.display_name = user.display_name
+        self.last_seq = after_seq  # the newest message this client has
+        self.hide_reads = False
+        self.topic = conversation_topic(conversation_id)
+
+    def serve(self, listener: Listener) -> None:
+        try:
+            self.hide_reads = chat.member(self.conversation_id, self.user_id).hide_read_receipts
+            self._replay()
+            while True:
+                if listener.overflowed:
+                    raise redis.ConnectionError("listener overflowed")
+                event = listener.get(KEEPALIVE_S)
+                if event is not None:
+                    self._on_event(event)
+        except Done:
+            pass
+        except redis.RedisError:
+            self.live.close(CLOSE_TRY_AGAIN, "live delivery paused; reconnect")
+        finally:
+            db.session.remove()
+
+    # -- out ---------------------------------------------------------------------------------
+
+    def _replay(self) -> None:
+        """Everything after the client's last sequence, from SQL."""
+        missed = chat.messages_after(self.conversation_id, self.last_seq)
+        for message in missed:
+            self._send_message(chat.message_data(message))
+        self._delivered([m.id for m in missed if m.sender_id != self.user_id])
+
+    def _send_message(self, data: dict) -> bool:
+        if data["seq"] <= self.last_seq:
+            return False  # already has it (a live event racing the replay)
+        self.live.send_event(make_event(MESSAGE_NEW, data))
+        self.last_seq = data["seq"]
+        return True
+
+    def _delivered(self, message_ids: list) -> None:
+        """This client has these messages: mark them delivered and tell the senders."""
+        if not message_ids:
+            db.session.remove()
+            return
+        receipts = chat.mark_delivered(self.user_id, message_ids)
+        chat.publish_receipts(self.conversation_id, receipts)
+        db.session.commit()
+        db.session.remove()
+
+    def _on_event(self, event: dict) -> None:
+        kind, data = event["type"], event["data"]
+        if kind == FRAMES_WAITING:
+            self._answer_frames()
+        elif kind == SESSION_ENDED:
+            self.live.close(CLOSE_SESSION_ENDED, "session ended")
+            raise Done
+        elif kind == LIVE_DOWN:
+            raise redis.ConnectionError("live delivery lost Redis")
+        elif kind == MESSAGE_NEW:
+            if self._send_message(data) and data["sender_id"] != self.user_id:
+                self._delivered([uuid.UUID(data["id"])])
+        elif kind == RECEIPT_UPDATED:
+            if not (self.hide_reads and data.get("status") == "read"):
+                self.live.send_event(make_event(kind, data))
+        elif kind == TYPING:
+            if data.get("user_id") != self.user_id:
+                self.live.send_event(make_event(kind, data))
+        elif kind == MESSAGE_DELETED:
+            self.live.send_event(make_event(kind, data))
+
+    # -- in ----------------------------------------------------------------------------------
+
+    def _answer_frames(self) -> None:
+        try:
+            for frame in self.live.pending_frames():
+                self._on_frame(frame)
+        except ConnectionClosed:
+            raise Done from None
+
+    def _on_frame(self, frame: dict) -> None:
+        handler = FRAME_HANDLERS.get(frame["type"])
+        if handler is None:
+            self.live.send_error("unknown_type", f"Unknown frame type {frame['type'][:40]!r}.")
+            return
+        try:
+            handler(self, frame)
+        except FieldError as error:
+            db.session.rollback()
+            self.live.send_error(f"bad_{error.field}", str(error.message))
+        finally:
+            db.session.remove()
+
+    def on_ping(self, frame: dict) -> None:
+        self.live.send_event(make_event(PONG, {}))
+
+    def on_send(self, frame: dict) -> None:
+        if not _send_allowed(self.user_id):
+            self.live.send_error("rate_limited", "You are sending too fast; wait a moment.")
+            return
+        message, created = chat.post_message(self.conversation_id, self.user_id, frame.get("client_id"),
+                                             frame.get("content"))  # fmt: skip
+        data = chat.message_data(message)
+        if message.conversation_id != self.conversation_id:
+            raise FieldError("client_id", "That id was used for a message elsewhere; make a new one.")
+        try:
+            db.session.commit()  # stored first; live delivery follows from the commit
+        except Exception:
+            db.session.rollback()
+            self.live.send_error("not_stored", "Your message was not sent. Try again.")
+            raise
+        if not created:  # a retry: this client gets the stored message again, nobody else does
+            self.live.send_event(make_event(MESSAGE_NEW, data))
+
+    def on_typing(self, frame: dict) -> None:
+        with contextlib.suppress(redis.RedisError):  # typing is a hint: losing one is fine
+            publish_now(get_redis(), self.topic, TYPING, {"user_id": self.user_id, "display_name": self.display_name})
+
+    def on_read(self, frame: dict) -> None:
+        up_to = frame.get("up_to_seq")
+        if not isinstance(up_to, int) or isinstance(up_to, bool) or up_to < 0:
+            self.live.send_error("bad_up_to_seq", "up_to_seq must be a sequence number.")
+            return
+        receipts = chat.mark_read(self.conversation_id, self.user_id, up_to)
+        chat.publish_receipts(self.conversation_id, receipts)
+        db.session.commit()
+
+    def on_delete(self, frame: dict) -> None:
+        chat.delete_message(self.conversation_id, frame.get("message_id"), self.user_id)
+        db.session.commit()
+
+
+FRAME_HANDLERS = {
+    "ping": ConversationConnection.on_ping,
+    "message.send": ConversationConnection.on_send,
+    "typing": ConversationConnection.on_typing,
+    "message.read": ConversationConnection.on_read,
+    "message.delete": ConversationConnection.on_delete,
+}
+
+
+def _send_allowed(user_id: int) -> bool:
+    """At most CHAT_SENDS_PER_10S messages per user in 10 s, across sockets (fails open without Redis)."""
+    key = f"bb:limit:chat:{user_id}"
+    try:
+        pipe = get_redis().pipeline()
+        pipe.set(key, 0, ex=10, nx=True)  # the window starts with the first send
+        pipe.incr(key)
+        _, count = pipe.execute()
+    except redis.RedisError:
+        return True
+    return count <= current_app.config["CHAT_SENDS_PER_10S"]

@@ -1,0 +1,136 @@
+"""Conversations over real websockets on the live server: messages, receipts, typing, deletion,
+exactly-once sends from two sockets, hidden receipts, and a reconnect that misses nothing."""
+
+import json
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from blueberry.extensions import db
+from blueberry.models import Message
+from blueberry.services.conversation import start_direct
+from tests.conftest import LIVE_SECRET
+from tests.realtime.clients import connect_ws, open_session
+
+UPGRADE = {"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
+           "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}  # fmt: skip
+
+
+@pytest.fixture
+def chat_world(app, make_user, live_server):
+    mina, jun = make_user("mina"), make_user("jun", gender="male", display_name="Jun")
+    conversation = start_direct(mina.id, jun.id)
+    db.session.commit()
+    cookies = {user.username: open_session(app, user, LIVE_SECRET) for user in (mina, jun)}
+    return {"mina": mina, "jun": jun, "conversation": conversation, "cookies": cookies}
+
+
+def path_of(world, after: int = 0) -> str:
+    return f"/ws/conversations/{world['conversation'].id}?after={after}"
+
+
+def open_chat(live_server, world, who: str, after: int = 0):
+    return connect_ws(live_server.url, world["cookies"][who], path_of(world, after))
+
+
+def next_of(ws, type_: str, timeout: float = 5.0) -> dict:
+    while True:
+        raw = ws.receive(timeout=timeout)
+        assert raw is not None, f"no {type_} within {timeout}s"
+        event = json.loads(raw)
+        if event["type"] == type_:
+            return event["data"]
+
+
+def send(ws, type_: str, **data) -> None:
+    ws.send(json.dumps({"type": type_, **data}))
+
+
+def test_message_receipts_typing_and_delete_between_two_people(live_server, chat_world):
+    mina_ws, jun_ws = open_chat(live_server, chat_world, "mina"), open_chat(live_server, chat_world, "jun")
+    send(mina_ws, "message.send", client_id="m-1", content="<b>hi</b> <div hx-get='/x'>")
+    mine = next_of(mina_ws, "message.new")
+    theirs = next_of(jun_ws, "message.new")
+    assert mine == theirs and mine["seq"] == 1 and mine["client_id"] == "m-1"
+    assert mine["content"] == "<b>hi</b> <div hx-get='/x'>" and mine["sender_id"] == chat_world["mina"].id
+    delivered = next_of(mina_ws, "receipt.updated")
+    assert delivered == {"message_id": mine["id"], "user_id": chat_world["jun"].id, "status": "delivered"}
+
+    send(jun_ws, "typing")
+    assert next_of(mina_ws, "typing") == {"user_id": chat_world["jun"].id, "display_name": "Jun"}
+    send(jun_ws, "message.read", up_to_seq=1)
+    assert next_of(mina_ws, "receipt.updated")["status"] == "read"
+
+    send(mina_ws, "message.delete", message_id=mine["id"])
+    for ws in (mina_ws, jun_ws):
+        assert next_of(ws, "message.deleted") == {"message_id": mine["id"], "seq": 1}
+    send(jun_ws, "message.delete", message_id=mine["id"])  # not his
+    assert next_of(jun_ws, "error")["code"] == "bad_message_id"
+
+
+def test_the_same_client_id_from_two_sockets_lands_once(live_server, chat_world):
+    first, second = open_chat(live_server, chat_world, "mina"), open_chat(live_server, chat_world, "mina")
+    jun_ws = open_chat(live_server, chat_world, "jun")
+    for _ in range(5):
+        for ws in (first, second):
+            send(ws, "message.send", client_id="same", content="once")
+    ids = {next_of(ws, "message.new")["id"] for ws in (first, second) for _ in range(5)}
+    assert len(ids) == 1
+    assert next_of(jun_ws, "message.new")["id"] in ids
+    with pytest.raises(AssertionError):
+        next_of(jun_ws, "message.new", timeout=1)  # one fan-out, not ten
+    assert len(db.session.scalars(select(Message)).all()) == 1
+
+
+def test_hidden_read_receipts_are_not_sent(live_server, chat_world):
+    from blueberry.services import chat
+
+    chat.member(chat_world["conversation"].id, chat_world["jun"].id).hide_read_receipts = True
+    db.session.commit()
+    mina_ws, jun_ws = open_chat(live_server, chat_world, "mina"), open_chat(live_server, chat_world, "jun")
+    send(mina_ws, "message.send", client_id="m-1", content="hello")
+    next_of(jun_ws, "message.new")
+    assert next_of(mina_ws, "receipt.updated")["status"] == "delivered"
+    send(jun_ws, "message.read", up_to_seq=1)
+    send(jun_ws, "ping")
+    next_of(jun_ws, "pong")
+    with pytest.raises(AssertionError):
+        next_of(mina_ws, "receipt.updated", timeout=1)
+
+
+def test_a_reconnect_with_the_last_sequence_gets_exactly_what_was_missed(live_server, chat_world):
+    mina_ws, jun_ws = open_chat(live_server, chat_world, "mina"), open_chat(live_server, chat_world, "jun")
+    seen = []
+    for n in range(1, 4):
+        send(mina_ws, "message.send", client_id=f"a{n}", content=f"m{n}")
+        seen.append(next_of(jun_ws, "message.new")["seq"])
+    jun_ws.close()
+    for n in range(4, 8):
+        send(mina_ws, "message.send", client_id=f"a{n}", content=f"m{n}")
+        next_of(mina_ws, "message.new")
+    jun_ws = open_chat(live_server, chat_world, "jun", after=seen[-1])
+    send(mina_ws, "message.send", client_id="a8", content="m8")
+    while len(seen) < 8:
+        seen.append(next_of(jun_ws, "message.new")["seq"])
+    stored = [m.seq for m in db.session.scalars(select(Message).order_by(Message.seq))]
+    assert seen == stored == list(range(1, 9))
+
+
+def test_bad_input_and_outsiders(app, make_user, live_server, chat_world):
+    mina_ws = open_chat(live_server, chat_world, "mina")
+    send(mina_ws, "message.send", client_id="e1", content="   ")
+    assert next_of(mina_ws, "error")["code"] == "bad_content"
+    send(mina_ws, "message.send", client_id="e2", content="x" * 4001)
+    assert next_of(mina_ws, "error")["code"] == "bad_content"
+    send(mina_ws, "message.read", up_to_seq="all")
+    assert next_of(mina_ws, "error")["code"] == "bad_up_to_seq"
+    send(mina_ws, "message.shout")
+    assert next_of(mina_ws, "error")["code"] == "unknown_type"
+
+    eve = open_session(app, make_user("eve"), LIVE_SECRET)
+    headers = {**UPGRADE, "Origin": live_server.url, "Cookie": f"bb_session={eve}"}
+    assert httpx.get(live_server.url + path_of(chat_world), headers=headers).status_code == 404
+    assert httpx.get(live_server.url + "/ws/conversations/not-a-uuid", headers=headers).status_code == 404
+    page = httpx.get(f"{live_server.url}/conversations/{chat_world['conversation'].id}", cookies={"bb_session": eve})
+    assert page.status_code == 404
