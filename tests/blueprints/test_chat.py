@@ -1,0 +1,84 @@
+"""Conversation pages: the list, a conversation and its older pages, starting one, receipts
+setting; members only (404 for anyone else), everything escaped."""
+
+from sqlalchemy import select
+
+from blueberry.extensions import db
+from blueberry.models import Conversation
+from blueberry.services import chat, safety
+from blueberry.services.conversation import start_direct
+from tests.conftest import get_csrf, login
+
+HTMX = {"HX-Request": "true"}
+
+
+def chatting(make_user):
+    mina, jun = make_user("mina"), make_user("jun", gender="male", display_name="<script>alert(1)</script>")
+    conversation = start_direct(mina.id, jun.id)
+    db.session.commit()
+    return mina, jun, conversation
+
+
+def test_start_opens_the_existing_conversation_or_creates_it(client, make_user):
+    mina, jun, conversation = chatting(make_user)
+    login(client, "mina")
+    token = get_csrf(client, "/conversations")
+    response = client.post("/conversations", data={"csrf_token": token, "username": "JUN"})
+    assert response.status_code == 303 and response.location.endswith(f"/conversations/{conversation.id}")
+    make_user("ara")
+    response = client.post("/conversations", data={"csrf_token": token, "username": "ara"}, headers=HTMX)
+    assert response.status_code == 204 and "/conversations/" in response.headers["HX-Redirect"]
+    assert db.session.scalar(select(Conversation).where(Conversation.pair_key != conversation.pair_key))
+    assert client.post("/conversations", data={"csrf_token": token, "username": "nobody"}).status_code == 404
+    assert client.post("/conversations", data={"username": "jun"}).status_code == 400  # no CSRF token
+
+
+def test_no_conversation_with_someone_who_blocked_you(client, make_user):
+    mina, jun = make_user("mina"), make_user("jun")
+    safety.block(jun.id, mina.id)
+    db.session.commit()
+    login(client, "mina")
+    token = get_csrf(client, "/conversations")
+    assert client.post("/conversations", data={"csrf_token": token, "username": "jun"}).status_code == 403
+
+
+def test_members_only_everywhere(client, make_user):
+    mina, jun, conversation = chatting(make_user)
+    make_user("eve")
+    assert client.get(f"/conversations/{conversation.id}").status_code == 302  # anonymous: log in first
+    login(client, "eve")
+    assert client.get(f"/conversations/{conversation.id}").status_code == 404
+    assert client.get("/conversations/not-a-uuid").status_code == 404
+    token = get_csrf(client, "/conversations")
+    form = {"csrf_token": token, "hide": "1"}
+    assert client.post(f"/conversations/{conversation.id}/read-receipts", data=form).status_code == 404
+    assert "jun" not in client.get("/conversations").get_data(as_text=True)
+
+
+def test_the_page_shows_latest_messages_escaped_and_pages_older_ones(client, make_user):
+    mina, jun, conversation = chatting(make_user)
+    for n in range(1, 56):
+        sender = jun.id if n % 2 else mina.id
+        chat.post_message(conversation.id, sender, f"c{n}", f"message {n} <img src=x onerror=alert(1)>")
+    db.session.commit()
+    login(client, "mina")
+    page = client.get(f"/conversations/{conversation.id}").get_data(as_text=True)
+    assert page.count('class="bubble') == 50 and 'data-seq="6"' in page and 'data-seq="5"' not in page
+    assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert "<script>alert(1)</script>" not in page
+    assert "?after=55" in page and "before=6" in page
+    older = client.get(f"/conversations/{conversation.id}?before=6", headers=HTMX).get_data(as_text=True)
+    assert older.count('class="bubble') == 5 and "Load older" not in older
+    listing = client.get("/conversations").get_data(as_text=True)
+    assert "&lt;script&gt;" in listing and 'class="badge">28<' in listing  # 28 unread from jun
+
+
+def test_hiding_read_receipts(client, make_user):
+    mina, jun, conversation = chatting(make_user)
+    login(client, "mina")
+    token = get_csrf(client, f"/conversations/{conversation.id}")
+    response = client.post(f"/conversations/{conversation.id}/read-receipts", data={"csrf_token": token, "hide": "1"})
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert chat.member(conversation.id, mina.id).hide_read_receipts
+    assert "Show read receipts" in client.get(f"/conversations/{conversation.id}").get_data(as_text=True)
