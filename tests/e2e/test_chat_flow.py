@@ -1,0 +1,70 @@
+"""Two people chat in two Chromium windows: a live list and toast, typing, delivered and read
+receipts, delete for everyone; a message full of script and htmx attributes stays text."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.e2e
+PAYLOAD = '<img src=x onerror="window.__xss=1"> <button hx-get="/boom" hx-trigger="load">boom</button> {{7*7}}'
+
+
+def window(browser, live_server, violations):
+    context = browser.new_context(base_url=live_server.url, locale="en-US")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.on("console", lambda msg: "Content Security Policy" in msg.text and violations.append(msg.text))
+    return page
+
+
+def sign_in(page, username: str) -> None:
+    page.goto("/auth/login")
+    page.fill("#login", username)
+    page.fill("#password", "correct-horse")
+    page.locator("#login-form button[type=submit]").click()
+    expect(page.locator("h1")).to_contain_text("Hello")
+
+
+def test_two_people_chat_live(browser, live_server, make_user):
+    make_user("mina", display_name="Mina")
+    make_user("jun", gender="male", display_name="Jun")
+    violations: list[str] = []
+    mina, jun = window(browser, live_server, violations), window(browser, live_server, violations)
+    sign_in(mina, "mina")
+    sign_in(jun, "jun")
+    requests: list[str] = []
+    jun.on("request", lambda request: requests.append(request.url))
+
+    jun.get_by_role("link", name="Messages").click()
+    mina.goto("/conversations")
+    mina.fill("#start-username", "jun")
+    mina.get_by_role("button", name="Message", exact=True).click()
+    expect(mina).to_have_url(re.compile(r"/conversations/[0-9a-f-]{36}$"))
+    expect(mina.locator("#chat")).to_be_visible()
+    mina.wait_for_timeout(500)  # the socket is open
+
+    mina.fill("#composer-content", "Hello Jun!")
+    mina.keyboard.press("Enter")
+    expect(mina.locator(".bubble.mine")).to_contain_text("Hello Jun!")
+    expect(jun.locator(".toast", has_text="Hello Jun!")).to_be_visible()  # he is on the list page
+    expect(jun.locator(".conversation-row").first).to_contain_text("Mina")
+    jun.locator(".conversation-row a").first.click()
+    expect(jun.locator(".bubble.theirs")).to_contain_text("Hello Jun!")
+    expect(mina.locator(".bubble.mine .receipt").first).to_have_attribute("data-status", "read")
+
+    jun.locator("#composer-content").press_sequentially("typing", delay=50)
+    expect(mina.locator("#typing")).to_have_text("Jun is typing…")
+    jun.locator("#composer-content").fill(PAYLOAD)
+    jun.get_by_role("button", name="Send").click()
+    bubble = mina.locator(".bubble.theirs").last
+    expect(bubble.locator(".content")).to_have_text(PAYLOAD)
+    assert mina.evaluate("window.__xss") is None and jun.evaluate("window.__xss") is None
+    assert bubble.locator("img, button").count() == 0
+    jun.wait_for_timeout(500)
+    assert not [url for url in requests if url.endswith("/boom")]
+
+    jun.locator(".bubble.mine").last.get_by_role("button", name="Delete for everyone").click()
+    expect(mina.locator(".bubble.tombstone")).to_contain_text("Message deleted")
+    expect(jun.locator(".bubble.tombstone")).to_contain_text("Message deleted")
+    assert not violations, violations
