@@ -15,13 +15,15 @@ from simple_websocket import ConnectionClosed
 
 from blueberry.extensions import db, get_redis, sock
 from blueberry.forms import ReportForm
-from blueberry.htmx import notice
+from blueberry.htmx import is_htmx, notice
 from blueberry.login import SESSION_TOKEN
 from blueberry.models import MatchedRoom, User
 from blueberry.realtime.events import (
     LIVE_DOWN,
     PONG,
     ROOM_ENDED,
+    ROOM_KEEP,
+    ROOM_KEPT,
     ROOM_PEER_JOINED,
     ROOM_PEER_LEFT,
     ROOM_SIGNAL,
@@ -74,9 +76,12 @@ def _partner_id(room: MatchedRoom) -> int:
 def room(room_id: int):
     room = _room_or_404(room_id)
     partner = db.session.get(User, _partner_id(room))
+    kept = rooms.kept_conversation(room)
     return render_template(
         "rooms/room.html", room=room, partner=partner, ice_servers=current_app.config["ICE_SERVERS"],
         role="caller" if current_user.id == room.user1_id else "callee",
+        pressed=room.user1_keeps if current_user.id == room.user1_id else room.user2_keeps,
+        conversation_url=url_for("chat.conversation", conversation_id=kept.id) if kept else None,
     )  # fmt: skip
 
 
@@ -88,6 +93,19 @@ def leave(room_id: int):
     rooms.leave_room(room, current_user.id)
     db.session.commit()
     return redirect(url_for("match.index"), 303)
+
+
+@bp.post("/rooms/<int:room_id>/keep-in-touch")
+@login_required
+def keep_in_touch(room_id: int):
+    """I would like to keep in touch; when the other person does too, we get a conversation."""
+    room = _room_or_404(room_id)
+    conversation = rooms.keep_in_touch(room, current_user.id)
+    db.session.commit()
+    url = url_for("chat.conversation", conversation_id=conversation.id) if conversation else None
+    if is_htmx():
+        return render_template("rooms/_keep.html", room=room, conversation_url=url, pressed=True)
+    return redirect(url or url_for("rooms.room", room_id=room.id), 303)
 
 
 @bp.post("/rooms/<int:room_id>/block")
@@ -196,7 +214,9 @@ class RoomConnection:
             self.live.send_event(make_event(ROOM_ENDED, data))
             self.live.close(1000, "room ended")
             return False
-        if kind in (ROOM_SIGNAL, ROOM_PEER_JOINED, ROOM_PEER_LEFT) and data.get("from") != self.user_id:
+        if kind == ROOM_KEPT:
+            self.live.send_event(make_event(kind, data))
+        if kind in (ROOM_SIGNAL, ROOM_PEER_JOINED, ROOM_PEER_LEFT, ROOM_KEEP) and data.get("from") != self.user_id:
             self.live.send_event(make_event(kind, data))
         return True
 

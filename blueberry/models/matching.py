@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from blueberry.extensions import db
@@ -66,6 +66,9 @@ class MatchedRoom(db.Model):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Why it ended: "left", "partner_left", "blocked", "expired"; empty while open.
     end_reason: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    # "Keep in touch": when both pressed it, they get a conversation.
+    user1_keeps: Mapped[bool] = mapped_column(default=False, server_default=false())
+    user2_keeps: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     def has_member(self, user_id: int) -> bool:
         return user_id in (self.user1_id, self.user2_id)

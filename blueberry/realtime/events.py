@@ -54,6 +54,8 @@ ROOM_PEER_JOINED = "room.peer_joined"
 ROOM_PEER_LEFT = "room.peer_left"
 ROOM_SIGNAL = "room.signal"
 ROOM_ENDED = "room.ended"
+ROOM_KEEP = "room.keep"  # one member would like to keep in touch
+ROOM_KEPT = "room.kept"  # both would: their conversation is open
 
 STREAM_MAXLEN = 500
 STREAM_TTL_S = 7 * 24 * 3600

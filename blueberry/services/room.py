@@ -5,10 +5,19 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from blueberry.extensions import db
-from blueberry.models import MatchedRoom, MatchHistory
+from blueberry.models import Conversation, MatchedRoom, MatchHistory
 from blueberry.models.base import utcnow
-from blueberry.realtime.events import MATCH_CONNECTED, ROOM_ENDED, publish_on_commit, room_topic, seeker_topic
+from blueberry.realtime.events import (
+    MATCH_CONNECTED,
+    ROOM_ENDED,
+    ROOM_KEEP,
+    ROOM_KEPT,
+    publish_on_commit,
+    room_topic,
+    seeker_topic,
+)
 from blueberry.services import safety
+from blueberry.services.conversation import pair_key, start_direct
 
 
 class AlreadyMatched(Exception):
@@ -91,3 +100,28 @@ def open_rooms_before(cutoff) -> list[MatchedRoom]:
     """Open rooms matched before `cutoff` (candidates for ending when nobody is in them)."""
     query = select(MatchedRoom).where(MatchedRoom.ended_at.is_(None), MatchedRoom.matched_at < cutoff)
     return list(db.session.scalars(query))
+
+
+def keep_in_touch(room: MatchedRoom, user_id: int):
+    """`user_id` would like to keep in touch; when both do, their conversation (else None)."""
+    if room.user1_id == user_id:
+        room.user1_keeps = True
+    else:
+        room.user2_keeps = True
+    db.session.flush()
+    if not (room.user1_keeps and room.user2_keeps):
+        publish_on_commit(room_topic(room.id), ROOM_KEEP, {"from": user_id})
+        return None
+    conversation = start_direct(room.user1_id, room.user2_id, origin="match")
+    url = url_for("chat.conversation", conversation_id=conversation.id)
+    publish_on_commit(room_topic(room.id), ROOM_KEPT, {"conversation_url": url})
+    return conversation
+
+
+def kept_conversation(room: MatchedRoom):
+    """The conversation both members asked for from this room, if they both did."""
+    if not (room.user1_keeps and room.user2_keeps):
+        return None
+    return db.session.scalar(
+        select(Conversation).where(Conversation.pair_key == pair_key(room.user1_id, room.user2_id))
+    )

@@ -3,7 +3,7 @@
 from sqlalchemy import select
 
 from blueberry.extensions import db, get_redis
-from blueberry.models import Block, MatchSetting, Report
+from blueberry.models import Block, Conversation, MatchSetting, Report
 from blueberry.services import room as rooms
 from blueberry.services.matching import Engine, Limits, Seeker
 from tests.conftest import get_csrf, login
@@ -96,3 +96,22 @@ def test_a_room_is_for_its_two_members_and_blocking_ends_it(client, make_user):
     assert room.end_reason == "blocked" and not room.is_open
     ended = client.get(f"/rooms/{room.id}").get_data(as_text=True)
     assert "The call has ended." in ended and 'id="leave"' not in ended
+
+
+def test_keep_in_touch_opens_a_conversation_when_both_press_it(client, make_user):
+    mina, jun = make_user("mina"), make_user("jun", gender="male")
+    room = rooms.record_match(mina.id, jun.id)
+    db.session.commit()
+    login(client, "mina")
+    token = get_csrf(client, f"/rooms/{room.id}")
+    first = client.post(f"/rooms/{room.id}/keep-in-touch", data={"csrf_token": token}, headers=HTMX)
+    assert "Waiting for them" in first.get_data(as_text=True)
+    assert db.session.scalar(select(Conversation)) is None
+    client.post("/auth/logout", data={"csrf_token": token})
+    login(client, "jun")
+    token = get_csrf(client, f"/rooms/{room.id}")
+    second = client.post(f"/rooms/{room.id}/keep-in-touch", data={"csrf_token": token})
+    conversation = db.session.scalar(select(Conversation))
+    assert conversation.origin == "match" and conversation.pair_key == f"{mina.id}:{jun.id}"
+    assert second.status_code == 303 and second.location.endswith(f"/conversations/{conversation.id}")
+    assert f"/conversations/{conversation.id}" in client.get(f"/rooms/{room.id}").get_data(as_text=True)

@@ -64,6 +64,14 @@ def test_two_people_match_accept_and_connect_by_voice(voice_browser, live_server
         expect(page.locator("#call-state")).to_have_text("Connected")
     expect(hana.locator("#call-timer")).not_to_have_text("0:00", timeout=5_000)
 
+    hana.get_by_role("button", name="Keep in touch").click()
+    expect(minho.locator("#keep-partner")).to_have_text("hana would like to keep in touch.")
+    minho.get_by_role("button", name="Keep in touch").click()
+    for page in (hana, minho):  # both pressed it: the conversation opens for both, live
+        expect(page.get_by_role("link", name="Open your conversation")).to_have_attribute(
+            "href", re.compile(r"^/conversations/[0-9a-f-]{36}$")
+        )
+
     hana.get_by_role("button", name="Mute").click()
     expect(hana.get_by_role("button", name="Unmute")).to_have_attribute("aria-pressed", "true")
     hana.get_by_role("button", name="Leave").click()

@@ -72,7 +72,15 @@
     "room.peer_joined": function (d) { startTimer(d.started_at); if (caller) return call(); },
     "room.peer_left": function () { show(text.textPartnerLeft, "reconnecting"); },
     "room.signal": onSignal,
-    "room.ended": end
+    "room.ended": end,
+    "room.keep": function () { document.getElementById("keep-partner").textContent = text.textPartnerKeeps; },
+    "room.kept": function (d) {
+      var box = document.getElementById("keep-in-touch"), link = document.createElement("a");
+      link.className = "button primary";
+      link.href = d.conversation_url;
+      link.textContent = text.textOpenConversation;
+      box.replaceChildren(link);
+    }
   };
   function connect() {
     ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + text.ws, ["blueberry.json"]);
