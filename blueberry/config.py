@@ -101,6 +101,10 @@ class Config:
     ICE_SERVERS = _json_env("ICE_SERVERS", '[{"urls": "stun:stun.l.google.com:19302"}]')
 
     CHAT_SENDS_PER_10S = int(os.environ.get("CHAT_SENDS_PER_10S", "30"))
+    # Chat images and files: stored outside static/, served to the conversation's members only.
+    UPLOAD_DIR = Path(os.environ.get("UPLOAD_DIR", INSTANCE / "uploads"))
+    UPLOAD_MAX_BYTES = int(os.environ.get("UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))
+    UPLOAD_QUOTA_BYTES = int(os.environ.get("UPLOAD_QUOTA_BYTES", str(200 * 1024 * 1024)))
 
     TESTING = False
 

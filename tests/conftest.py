@@ -54,7 +54,7 @@ def db_path(tmp_path, migrated_template):
 @pytest.fixture
 def app_config(db_path, redis_server):
     """Overridable settings for the `app` fixture."""
-    return _config(f"sqlite:///{db_path}", redis_server.url)
+    return _config(f"sqlite:///{db_path}", redis_server.url, UPLOAD_DIR=db_path.parent / "uploads")
 
 
 @pytest.fixture
@@ -161,6 +161,7 @@ def live_server(db_path, live_redis, live_env):
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "SSE_KEEPALIVE_S": "1",
         "ICE_SERVERS": "[]",
+        "UPLOAD_DIR": str(db_path.parent / "uploads"),
         **live_env,
     }
     redis.Redis.from_url(live_redis.url).flushdb()

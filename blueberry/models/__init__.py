@@ -1,12 +1,13 @@
 """SQL models, one module per domain. Importing this package registers every table."""
 
-from blueberry.models.chat import Conversation, ConversationMember, DeliveryReceipt, Message
+from blueberry.models.chat import Attachment, Conversation, ConversationMember, DeliveryReceipt, Message
 from blueberry.models.matching import MatchedRoom, MatchHistory, MatchSetting
 from blueberry.models.notification import Notification
 from blueberry.models.safety import Block, Report
 from blueberry.models.user import User, UserSession
 
 __all__ = [
+    "Attachment",
     "Block",
     "Conversation",
     "ConversationMember",

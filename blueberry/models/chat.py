@@ -8,7 +8,7 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, Uuid, false, true
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from blueberry.extensions import db
 from blueberry.models.base import UTCDateTime, utcnow
@@ -74,6 +74,9 @@ class Message(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     is_deleted: Mapped[bool] = mapped_column(default=False, server_default=false())
 
+    # Loaded in one query for a page of messages.
+    attachment: Mapped["Attachment | None"] = relationship(lazy="selectin", uselist=False)
+
 
 class DeliveryReceipt(db.Model):
     """How far one recipient has got with one message: sent → delivered → read."""
@@ -90,3 +93,21 @@ class DeliveryReceipt(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
     status: Mapped[str] = mapped_column(String(9), default="sent", server_default="sent")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Attachment(db.Model):
+    """A stored image or file of a message: kept under a generated name, outside `static/`."""
+
+    __tablename__ = "attachment"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    message_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("message.id", ondelete="CASCADE"), unique=True)
+    uploader_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    stored_name: Mapped[str] = mapped_column(String(64))
+    thumb_name: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    original_name: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+    width: Mapped[int | None]
+    height: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -4,7 +4,8 @@ Messages are stored first and published after the commit (`bb:conv:<uuid>`): a c
 missed something asks for what came after the last sequence number it has. Every created
 message is also appended, after the commit, to the domain event stream.
 
-Redis keys owned here: `bb:events:chat` — stream of domain events (`event_type`, `timestamp`,
+Redis keys owned here: `bb:limit:chat:<user id>` — send counter, TTL 10 s.
+`bb:events:chat` — stream of domain events (`event_type`, `timestamp`,
 `data` as JSON), MAXLEN ~ 10,000, for other services to consume (docs/realtime.md).
 """
 
@@ -19,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from blueberry.aftercommit import defer, on_commit
 from blueberry.extensions import db, get_redis
-from blueberry.models import Conversation, ConversationMember, DeliveryReceipt, Message, User
+from blueberry.models import Attachment, Conversation, ConversationMember, DeliveryReceipt, Message, User
 from blueberry.models.base import utcnow
 from blueberry.realtime.events import (
     CONVERSATION_UPDATED,
@@ -110,7 +111,7 @@ def _insert_message(conversation_id, sender_id: int, client_id: str, text: str, 
 
 def message_data(message: Message) -> dict:
     """A message as events and the JSON protocol carry it."""
-    return {
+    data = {
         "id": str(message.id),
         "conversation_id": str(message.conversation_id),
         "seq": message.seq,
@@ -121,6 +122,59 @@ def message_data(message: Message) -> dict:
         "client_id": message.client_id,
         "is_deleted": message.is_deleted,
     }
+    if message.attachment is not None and not message.is_deleted:
+        data["attachment"] = attachment_data(message.conversation_id, message.attachment)
+    return data
+
+
+def attachment_data(conversation_id, attachment: Attachment) -> dict:
+    url = f"/conversations/{conversation_id}/attachments/{attachment.id}"
+    return {
+        "id": str(attachment.id), "name": attachment.original_name, "content_type": attachment.content_type,
+        "size": attachment.size, "width": attachment.width, "height": attachment.height,
+        "url": url, "thumb_url": f"{url}?thumb=1" if attachment.thumb_name else None,
+    }  # fmt: skip
+
+
+def post_attachment(conversation_id: uuid.UUID, sender_id: int, client_id, stored) -> tuple:
+    """A message carrying a stored upload (services.upload.Stored); returns (message, created)."""
+    client_id = check_client_id(client_id)
+    existing = _sent_before(sender_id, client_id)
+    if existing is not None:
+        return existing, False
+    with db.session.begin_nested():
+        message = _insert_message(conversation_id, sender_id, client_id, stored.original_name, stored.kind)
+        db.session.add(
+            Attachment(
+                message_id=message.id, uploader_id=sender_id, stored_name=stored.stored_name,
+                thumb_name=stored.thumb_name, original_name=stored.original_name,
+                content_type=stored.content_type, size=stored.size, width=stored.width, height=stored.height,
+            )
+        )  # fmt: skip
+        db.session.flush()
+    db.session.refresh(message, ["attachment"])
+    _announce(message)
+    return message, True
+
+
+def storage_used(user_id: int) -> int:
+    """Bytes of attachments the user has uploaded (their quota counts these)."""
+    return db.session.scalar(
+        select(func.coalesce(func.sum(Attachment.size), 0)).where(Attachment.uploader_id == user_id)
+    )
+
+
+def send_allowed(user_id: int, per_10s: int) -> bool:
+    """At most `per_10s` sends per user in 10 s, across sockets and uploads (open without Redis)."""
+    key = f"bb:limit:chat:{user_id}"
+    try:
+        pipe = get_redis().pipeline()
+        pipe.set(key, 0, ex=10, nx=True)  # the window starts with the first send
+        pipe.incr(key)
+        _, count = pipe.execute()
+    except redis.RedisError:
+        return True
+    return count <= per_10s
 
 
 def _announce(message: Message) -> None:

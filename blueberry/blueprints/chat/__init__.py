@@ -4,8 +4,19 @@ Non-members get 404 everywhere (the same answer as a conversation that does not 
 """
 
 import uuid
+from pathlib import Path
 
-from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -15,7 +26,8 @@ from blueberry.errors import render_error
 from blueberry.extensions import db, sock
 from blueberry.htmx import is_htmx
 from blueberry.login import SESSION_TOKEN
-from blueberry.models import ConversationMember, User
+from blueberry.models import Attachment, ConversationMember, Message, User
+from blueberry.offload import offload
 from blueberry.realtime.events import (
     ERROR,
     MESSAGE_DELETED,
@@ -28,6 +40,7 @@ from blueberry.realtime.events import (
 from blueberry.realtime.hub import Listener, get_hub
 from blueberry.realtime.ws import LiveSocket, check_handshake
 from blueberry.services import chat
+from blueberry.services import upload as upload_service
 from blueberry.services.accounts import canonical_username
 from blueberry.services.conversation import conversations_of, partner_of, start_direct
 from blueberry.services.errors import FieldError
@@ -114,6 +127,65 @@ def _page_context(me: ConversationMember, messages: list) -> dict:
         "statuses": {str(mid): status for mid, status in statuses.items()},
         "max_content": chat.MAX_CONTENT,
     }
+
+
+@bp.post("/conversations/<conversation_id>/attachments")
+@login_required
+def upload(conversation_id):
+    """Send an image or a file: checked by content, re-encoded if an image, then a message."""
+    me = _member_or_404(conversation_id)
+    config = current_app.config
+    request.max_content_length = config["UPLOAD_MAX_BYTES"] + 64 * 1024  # 413 before the body is read
+    received = request.files.get("file")
+    data = received.read(config["UPLOAD_MAX_BYTES"] + 1) if received else b""
+    refusal = _refuse_upload(me, received, data)
+    if refusal is not None:
+        return refusal
+    try:
+        stored = offload(upload_service.store, data, received.filename, Path(config["UPLOAD_DIR"]))
+        chat.post_attachment(me.conversation_id, me.user_id, request.form.get("client_id"), stored)
+    except FieldError as error:
+        db.session.rollback()
+        return render_error(422, str(error.message))
+    db.session.commit()
+    if is_htmx():
+        return "", 204  # the message arrives over the conversation's socket, like any other
+    return redirect(url_for("chat.conversation", conversation_id=me.conversation_id), 303)
+
+
+def _refuse_upload(me: ConversationMember, received, data: bytes):
+    """The error answer for an upload we will not take, or None."""
+    config = current_app.config
+    if received is None:
+        return render_error(400, _("Choose a file to send."))
+    if len(data) > config["UPLOAD_MAX_BYTES"]:
+        return render_error(413)
+    if chat.storage_used(me.user_id) + len(data) > config["UPLOAD_QUOTA_BYTES"]:
+        return render_error(413, _("Your storage is full. Delete older files to send new ones."))
+    if not chat.send_allowed(me.user_id, config["CHAT_SENDS_PER_10S"]):
+        return render_error(429)
+    return None
+
+
+@bp.get("/conversations/<conversation_id>/attachments/<attachment_id>")
+@login_required
+def attachment(conversation_id, attachment_id):
+    """An attachment, to members only: images inline, files as downloads, never sniffed."""
+    me = _member_or_404(conversation_id)
+    found = db.session.get(Attachment, _conversation_id(attachment_id)) if _conversation_id(attachment_id) else None
+    message = db.session.get(Message, found.message_id) if found else None
+    if message is None or message.conversation_id != me.conversation_id or message.is_deleted:
+        abort(404)
+    thumb = request.args.get("thumb") == "1" and found.thumb_name
+    name = found.thumb_name if thumb else found.stored_name
+    response = send_from_directory(
+        Path(current_app.config["UPLOAD_DIR"]), name,
+        mimetype="image/webp" if thumb else found.content_type,
+        as_attachment=message.type == "file", download_name=found.original_name, max_age=3600,
+    )  # fmt: skip
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
 
 
 @bp.post("/conversations/<conversation_id>/read-receipts")

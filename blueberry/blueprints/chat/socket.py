@@ -137,7 +137,7 @@ class ConversationConnection:
         self.live.send_event(make_event(PONG, {}))
 
     def on_send(self, frame: dict) -> None:
-        if not _send_allowed(self.user_id):
+        if not chat.send_allowed(self.user_id, current_app.config["CHAT_SENDS_PER_10S"]):
             self.live.send_error("rate_limited", "You are sending too fast; wait a moment.")
             return
         message, created = chat.post_message(self.conversation_id, self.user_id, frame.get("client_id"),
@@ -179,16 +179,3 @@ FRAME_HANDLERS = {
     "message.read": ConversationConnection.on_read,
     "message.delete": ConversationConnection.on_delete,
 }
-
-
-def _send_allowed(user_id: int) -> bool:
-    """At most CHAT_SENDS_PER_10S messages per user in 10 s, across sockets (fails open without Redis)."""
-    key = f"bb:limit:chat:{user_id}"
-    try:
-        pipe = get_redis().pipeline()
-        pipe.set(key, 0, ex=10, nx=True)  # the window starts with the first send
-        pipe.incr(key)
-        _, count = pipe.execute()
-    except redis.RedisError:
-        return True
-    return count <= current_app.config["CHAT_SENDS_PER_10S"]

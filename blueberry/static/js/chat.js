@@ -43,6 +43,21 @@
   document.addEventListener("htmx:wsAfterMessage", function () { scrollDown(); markRead(); });
   document.addEventListener("htmx:wsOpen", markRead);
   document.addEventListener("visibilitychange", markRead);
+  // Uploads: a fresh client id each, a progress bar, and an empty form afterwards.
+  var progress = document.getElementById("upload-progress");
+  document.addEventListener("htmx:configRequest", function (e) {
+    if (e.detail.elt.id === "upload-form") e.detail.parameters.client_id = newId();
+  });
+  document.addEventListener("htmx:xhr:progress", function (e) {
+    if (!e.detail.total) return;
+    progress.hidden = false;
+    progress.value = Math.round(100 * e.detail.loaded / e.detail.total);
+  });
+  document.addEventListener("htmx:afterRequest", function (e) {
+    if (e.detail.elt.id !== "upload-form") return;
+    progress.hidden = true;
+    if (e.detail.successful) e.detail.elt.reset();
+  });
   // Enter sends, Shift+Enter starts a new line.
   document.getElementById("composer-content").addEventListener("keydown", function (e) {
     if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {

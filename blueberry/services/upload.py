@@ -1,0 +1,137 @@
+"""Uploaded images and files: what the content is (never the name), re-encoded images, storage.
+
+Images (PNG, JPEG, WebP, GIF) are decoded and encoded again, which drops EXIF (camera, GPS)
+and anything riding along, and get a thumbnail. Files must be PDF, ZIP or plain text; HTML,
+SVG and XML are refused whatever they are called. Everything is stored under a random name in
+UPLOAD_DIR, outside `static/`, and served only to the conversation's members.
+"""
+
+import secrets
+import unicodedata
+import warnings
+from dataclasses import dataclass
+from io import BytesIO
+from pathlib import Path
+
+from flask_babel import lazy_gettext as _l
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from blueberry.services.errors import FieldError
+
+MAX_PIXELS = 40_000_000  # beyond this an image is refused (a decompression bomb)
+THUMB_SIZE = (320, 320)
+# Pillow refuses beyond twice its limit; between the two we refuse ourselves, without its warning.
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
+IMAGE_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp", "GIF": "image/gif"}
+MARKUP_STARTS = (b"<!doctype", b"<html", b"<svg", b"<?xml", b"<script", b"<head", b"<body", b"<iframe")
+
+
+@dataclass(frozen=True)
+class Stored:
+    """What was kept: the names on disk and what the page needs to show it."""
+
+    kind: str  # "image" or "file"
+    stored_name: str
+    thumb_name: str
+    original_name: str
+    content_type: str
+    size: int
+    width: int | None = None
+    height: int | None = None
+
+
+def clean_name(raw: str | None) -> str:
+    """A file name safe to show and to offer as a download name: no path, no control characters."""
+    name = unicodedata.normalize("NFC", (raw or "").replace("\\", "/").rsplit("/", 1)[-1])
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip(" .")
+    return (name or "file")[:200]
+
+
+def store(data: bytes, original_name: str | None, directory: Path) -> Stored:
+    """Check and keep an upload; FieldError (field `file`) when it is not something we accept."""
+    if not data:
+        raise FieldError("file", _l("That file is empty."))
+    name = clean_name(original_name)
+    if _looks_like_image(data):
+        return _store_image(data, name, directory)
+    return _store_file(data, name, directory)
+
+
+def _looks_like_image(data: bytes) -> bool:
+    head = data[:16]
+    return head.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a")) or (
+        head[:4] == b"RIFF" and head[8:12] == b"WEBP"
+    )
+
+
+def _store_image(data: bytes, name: str, directory: Path) -> Stored:
+    image = _decode(data)
+    fmt = image.format if image.format in IMAGE_FORMATS else "PNG"
+    image = ImageOps.exif_transpose(image)  # keep the orientation the photo was taken in, drop the rest
+    stem = secrets.token_hex(16)
+    stored_name, thumb_name = f"{stem}.{fmt.lower()}", f"{stem}.thumb.webp"
+    _save(_without_metadata(image), directory / stored_name, fmt)
+    thumb = image.copy()
+    thumb.thumbnail(THUMB_SIZE)
+    _save(_without_metadata(thumb).convert("RGBA" if thumb.mode in ("RGBA", "LA", "P") else "RGB"),
+          directory / thumb_name, "WEBP")  # fmt: skip
+    size = (directory / stored_name).stat().st_size
+    return Stored("image", stored_name, thumb_name, name, IMAGE_FORMATS[fmt], size, image.width, image.height)
+
+
+def _decode(data: bytes) -> Image.Image:
+    try:
+        return _open_checked(data)
+    except Image.DecompressionBombError:
+        raise FieldError("file", _l("That image is too large in pixels.")) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise FieldError("file", _l("That image is damaged or not an image.")) from None
+
+
+def _open_checked(data: bytes) -> Image.Image:
+    with Image.open(BytesIO(data)) as probe:
+        if probe.width * probe.height > MAX_PIXELS:
+            raise FieldError("file", _l("That image is too large in pixels."))
+        probe.verify()
+    image = Image.open(BytesIO(data))
+    image.load()
+    return image
+
+
+def _without_metadata(image: Image.Image) -> Image.Image:
+    """A copy with pixels only: no EXIF, XMP, ICC text chunks or comments."""
+    clean = image.copy()
+    clean.info = {"transparency": image.info["transparency"]} if "transparency" in image.info else {}
+    clean.getexif().clear()
+    return clean
+
+
+def _save(image: Image.Image, path: Path, fmt: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "JPEG" and image.mode not in ("RGB", "L"):
+        image = image.convert("RGB")
+    image.save(path, fmt)
+
+
+def _store_file(data: bytes, name: str, directory: Path) -> Stored:
+    content_type = _file_type(data)
+    stored_name = secrets.token_hex(16) + ".bin"
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / stored_name).write_bytes(data)
+    return Stored("file", stored_name, "", name, content_type, len(data))
+
+
+def _file_type(data: bytes) -> str:
+    if data.startswith(b"%PDF-"):
+        return "application/pdf"
+    if data.startswith(b"PK\x03\x04"):
+        return "application/zip"
+    head = data[:1024].lstrip().lower()
+    if head.startswith(MARKUP_STARTS) or b"<script" in data[:4096].lower():
+        raise FieldError("file", _l("Web pages and SVG files cannot be sent."))
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise FieldError("file", _l("Send images, PDF, ZIP or text files.")) from None
+    return "text/plain"
