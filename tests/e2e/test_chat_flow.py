@@ -1,13 +1,21 @@
 """Two people chat in two Chromium windows: a live list and toast, typing, delivered and read
-receipts, delete for everyone; a message full of script and htmx attributes stays text."""
+receipts, an image, delete for everyone; a message full of script and htmx attributes stays text."""
 
 import re
+from io import BytesIO
 
 import pytest
+from PIL import Image
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.e2e
 PAYLOAD = '<img src=x onerror="window.__xss=1"> <button hx-get="/boom" hx-trigger="load">boom</button> {{7*7}}'
+
+
+def png() -> bytes:
+    buffer = BytesIO()
+    Image.new("RGB", (400, 300), (250, 120, 40)).save(buffer, "PNG")
+    return buffer.getvalue()
 
 
 def window(browser, live_server, violations):
@@ -56,7 +64,7 @@ def test_two_people_chat_live(browser, live_server, make_user):
     jun.locator("#composer-content").press_sequentially("typing", delay=50)
     expect(mina.locator("#typing")).to_have_text("Jun is typing…")
     jun.locator("#composer-content").fill(PAYLOAD)
-    jun.get_by_role("button", name="Send").click()
+    jun.get_by_role("button", name="Send", exact=True).click()
     bubble = mina.locator(".bubble.theirs").last
     expect(bubble.locator(".content")).to_have_text(PAYLOAD)
     assert mina.evaluate("window.__xss") is None and jun.evaluate("window.__xss") is None
@@ -64,7 +72,16 @@ def test_two_people_chat_live(browser, live_server, make_user):
     jun.wait_for_timeout(500)
     assert not [url for url in requests if url.endswith("/boom")]
 
-    jun.locator(".bubble.mine").last.get_by_role("button", name="Delete for everyone").click()
+    jun.locator("#upload-file").set_input_files(
+        files=[{"name": "sunset.png", "mimeType": "image/png", "buffer": png()}]
+    )
+    jun.get_by_role("button", name="Send file").click()
+    picture = mina.locator(".bubble.theirs img[alt='sunset.png']")
+    expect(picture).to_be_visible()
+    assert picture.evaluate("img => img.complete && img.naturalWidth > 0")  # the thumbnail loads for her
+
+    jun.locator(".bubble.mine").filter(has_text="boom").get_by_role("button", name="Delete for everyone").click()
     expect(mina.locator(".bubble.tombstone")).to_contain_text("Message deleted")
+    expect(mina.locator(".bubble.theirs img[alt='sunset.png']")).to_be_visible()  # only that one went
     expect(jun.locator(".bubble.tombstone")).to_contain_text("Message deleted")
     assert not violations, violations
