@@ -65,9 +65,10 @@ def _make_people(app, count: int) -> list[Person]:
 
 
 @contextlib.asynccontextmanager
-async def bench_world(tmp: Path, count: int):
+async def bench_world(tmp: Path, count: int, extra_env: dict | None = None):
     redis_server = RedisServer(tmp / "redis").start()
-    database = f"sqlite:///{tmp / 'bench.db'}"
+    # SQLite by default; BENCH_DATABASE_URL runs a benchmark against PostgreSQL instead.
+    database = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{tmp / 'bench.db'}"
     config = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
     config.update(SQLALCHEMY_DATABASE_URI=database, REDIS_URL=redis_server.url, SECRET_KEY=SECRET)
     config["RQ_DASHBOARD_REDIS_URL"] = redis_server.url
@@ -75,7 +76,7 @@ async def bench_world(tmp: Path, count: int):
     with app.app_context():
         upgrade()
         people = _make_people(app, count)
-    env = {"DATABASE_URL": database, "REDIS_URL": redis_server.url, "SECRET_KEY": SECRET}
+    env = {"DATABASE_URL": database, "REDIS_URL": redis_server.url, "SECRET_KEY": SECRET, **(extra_env or {})}
     server = LiveServer(env, workers=2).start()
     try:
         yield World(server, redis.Redis.from_url(redis_server.url, decode_responses=True), people, app, env)

@@ -46,6 +46,7 @@ class ConversationConnection:
         self.last_seq = after_seq  # the newest message this client has
         self.hide_reads = False
         self.topic = conversation_topic(conversation_id)
+        self.undelivered: list[uuid.UUID] = []  # received here, not yet marked delivered
 
     def serve(self, listener: Listener) -> None:
         try:
@@ -57,6 +58,8 @@ class ConversationConnection:
                 event = listener.get(KEEPALIVE_S)
                 if event is not None:
                     self._on_event(event)
+                if not listener.items:  # caught up: one transaction for what arrived meanwhile
+                    self._delivered()
         except Done:
             pass
         except redis.RedisError:
@@ -71,7 +74,8 @@ class ConversationConnection:
         missed = chat.messages_after(self.conversation_id, self.last_seq)
         for message in missed:
             self._send_message(chat.message_data(message))
-        self._delivered([m.id for m in missed if m.sender_id != self.user_id])
+        self.undelivered += [m.id for m in missed if m.sender_id != self.user_id]
+        self._delivered()
 
     def _send_message(self, data: dict) -> bool:
         if data["seq"] <= self.last_seq:
@@ -80,15 +84,15 @@ class ConversationConnection:
         self.last_seq = data["seq"]
         return True
 
-    def _delivered(self, message_ids: list) -> None:
+    def _delivered(self) -> None:
         """This client has these messages: mark them delivered and tell the senders."""
-        if not message_ids:
-            db.session.remove()
-            return
-        receipts = chat.mark_delivered(self.user_id, message_ids)
-        chat.publish_receipts(self.conversation_id, receipts)
-        db.session.commit()
-        db.session.remove()
+        message_ids, self.undelivered = self.undelivered, []
+        try:
+            if message_ids:
+                chat.publish_receipts(self.conversation_id, chat.mark_delivered(self.user_id, message_ids))
+                db.session.commit()
+        finally:
+            db.session.remove()  # a waiting socket holds no database connection
 
     def _on_event(self, event: dict) -> None:
         kind, data = event["type"], event["data"]
@@ -101,7 +105,7 @@ class ConversationConnection:
             raise redis.ConnectionError("live delivery lost Redis")
         elif kind == MESSAGE_NEW:
             if self._send_message(data) and data["sender_id"] != self.user_id:
-                self._delivered([uuid.UUID(data["id"])])
+                self.undelivered.append(uuid.UUID(data["id"]))
         elif kind == RECEIPT_UPDATED:
             if not (self.hide_reads and data.get("status") == "read"):
                 self.live.send_event(make_event(kind, data))

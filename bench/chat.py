@@ -1,0 +1,189 @@
+"""Chat benchmark: send → receive latency over websockets, across the two gunicorn workers.
+
+    .venv/bin/python bench/chat.py [--conversations 200] [--rate 500] [--seconds 10] [--steps 750,1000,1500]
+
+200 conversations; each has a sender and a recipient whose sockets are held by *different*
+gunicorn workers (checked through /proc: the message must cross Redis pub/sub). Messages go out
+at a fixed rate, round robin over the senders, each with its own client id; we time from the
+send until the recipient's socket yields `message.new`. After each run, every recipient's list
+is checked against the database: nothing lost, nothing twice, in order. Then higher rates, to
+find the highest one whose p99 stays under 50 ms.
+
+Loopback only, bounded in count and time; its own Redis, SQLite and gunicorn (2 gevent
+workers), stopped at the end. Prints a Markdown table for docs/PERFORMANCE.md.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import select  # noqa: E402
+
+from bench.fanout_setup import bench_world  # noqa: E402
+from blueberry.extensions import db  # noqa: E402
+from blueberry.models import Message  # noqa: E402
+from blueberry.services.conversation import start_direct  # noqa: E402
+from tests.realtime.clients import WSClient  # noqa: E402
+
+P99_LIMIT_MS = 50
+
+
+class Side:
+    """One end of a conversation: a socket and a reader thread noting when messages arrive."""
+
+    def __init__(self, server, person, conversation_id):
+        url = server.url.replace("http://", "ws://") + f"/ws/conversations/{conversation_id}?after=0"
+        headers = {"Cookie": f"bb_session={person.cookie}", "Origin": server.url}
+        self.ws = WSClient.connect(url, subprotocols=["blueberry.json"], headers=headers)
+        self.arrivals: dict[str, float] = {}
+        self.seqs: list[int] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        try:
+            while True:
+                event = json.loads(self.ws.receive())
+                if event["type"] == "message.new":
+                    self.arrivals[event["data"]["client_id"]] = time.perf_counter()
+                    self.seqs.append(event["data"]["seq"])
+        except Exception:  # noqa: BLE001 (the socket closed at the end)
+            return
+
+    def local_port(self) -> int:
+        return self.ws.sock.getsockname()[1]
+
+
+def worker_of(pids: list[int], server_port: int, client_port: int) -> int | None:
+    """Which worker process holds the server end of the client's connection."""
+    inode = None
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local, remote = int(fields[1].split(":")[1], 16), int(fields[2].split(":")[1], 16)
+        if local == server_port and remote == client_port:
+            inode = fields[9]
+    for pid in pids:
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                if os.readlink(f"/proc/{pid}/fd/{fd}") == f"socket:[{inode}]":
+                    return pid
+            except OSError:
+                continue
+    return None
+
+
+def cross_worker_pair(world, sender, recipient, conversation_id) -> tuple[Side, Side]:
+    """A sender and a recipient held by different workers (reconnect until they are)."""
+    pids, port = world.server.worker_pids(), world.server.port
+    send_side = Side(world.server, sender, conversation_id)
+    time.sleep(0.01)
+    send_worker = worker_of(pids, port, send_side.local_port())
+    for _ in range(30):
+        receive_side = Side(world.server, recipient, conversation_id)
+        time.sleep(0.01)
+        if worker_of(pids, port, receive_side.local_port()) not in (None, send_worker):
+            return send_side, receive_side
+        receive_side.ws.close()
+    raise RuntimeError("could not place the recipient on the other worker")
+
+
+def run_rate(pairs: list[tuple[Side, Side]], rate: float, seconds: float, tag: str) -> dict:
+    """Send at `rate` for `seconds`; latencies of what arrived, and what did not."""
+    count, sent = int(rate * seconds), {}
+    start = time.perf_counter()
+    for k in range(count):
+        due = start + k / rate
+        while (now := time.perf_counter()) < due:
+            time.sleep(min(0.001, due - now))
+        sender, _ = pairs[k % len(pairs)]
+        client_id = f"{tag}-{k}"
+        sent[client_id] = (time.perf_counter(), k % len(pairs))
+        sender.ws.send(json.dumps({"type": "message.send", "client_id": client_id, "content": f"hello {k}"}))
+    lateness = time.perf_counter() - (start + count / rate)
+    time.sleep(3)  # stragglers
+    latencies = sorted(
+        (pairs[i][1].arrivals[cid] - at) * 1000 for cid, (at, i) in sent.items() if cid in pairs[i][1].arrivals
+    )
+    return {"rate": rate, "sent": count, "received": len(latencies), "latencies": latencies, "lag_s": lateness}
+
+
+def check_against_database(app, pairs, conversation_ids) -> tuple[int, int]:
+    """(lost, duplicated or out of order) over every recipient, compared with SQL."""
+    lost = wrong = 0
+    with app.app_context():
+        for (_, recipient), cid in zip(pairs, conversation_ids, strict=True):
+            stored = list(
+                db.session.scalars(select(Message.seq).where(Message.conversation_id == cid).order_by(Message.seq))
+            )
+            seen = recipient.seqs
+            lost += len(set(stored) - set(seen))
+            wrong += (len(seen) != len(set(seen))) + (seen != sorted(seen))
+    return lost, wrong
+
+
+def percentile(values: list[float], p: float) -> float:
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))] if values else float("nan")
+
+
+def setup(world, conversations: int):
+    people = world.people
+    with world.app.app_context():
+        ids = [start_direct(people[2 * i].user_id, people[2 * i + 1].user_id).id for i in range(conversations)]
+        db.session.commit()
+    pairs = [cross_worker_pair(world, people[2 * i], people[2 * i + 1], ids[i]) for i in range(conversations)]
+    return pairs, ids
+
+
+def report(args, runs: list[dict], checks: list[tuple[int, int]]) -> str:
+    lines = [
+        f"Command: `.venv/bin/python bench/chat.py --conversations {args.conversations} --rate {args.rate:g} "
+        f"--seconds {args.seconds:g} --steps {args.steps}`",
+        "",
+        "| rate (msg/s) | sent | received | p50 | p95 | p99 | max | lost | duplicated / out of order | sender lag |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for run, (lost, wrong) in zip(runs, checks, strict=True):
+        lat = run["latencies"]
+        lines.append(
+            f"| {run['rate']:g} | {run['sent']} | {run['received']} | {percentile(lat, 50):.1f} ms "
+            f"| {percentile(lat, 95):.1f} ms | {percentile(lat, 99):.1f} ms | {max(lat or [0]):.1f} ms | {lost} | {wrong} "
+            f"| {run['lag_s']:.2f} s |"
+        )
+    ok = [r["rate"] for r, c in zip(runs, checks, strict=True) if percentile(r["latencies"], 99) < P99_LIMIT_MS and c == (0, 0)
+          and r["received"] == r["sent"]]  # fmt: skip
+    lines += ["", f"Highest rate with p99 < {P99_LIMIT_MS} ms and nothing lost: {max(ok) if ok else 'none'} msg/s"]
+    return "\n".join(lines)
+
+
+async def main(args) -> str:
+    rates = [args.rate] + [float(r) for r in args.steps.split(",") if r]
+    with tempfile.TemporaryDirectory(prefix="bb-bench-") as tmp:
+        env = {"CHAT_SENDS_PER_10S": "100000", "WS_MAX": "2000"}
+        async with bench_world(Path(tmp), 2 * args.conversations, env) as world:
+            pairs, ids = await asyncio.to_thread(setup, world, args.conversations)
+            runs, checks = [], []
+            for n, rate in enumerate(rates):
+                seconds = args.seconds if n == 0 else args.seconds / 2
+                runs.append(await asyncio.to_thread(run_rate, pairs, rate, seconds, f"r{n}"))
+                checks.append(check_against_database(world.app, pairs, ids))
+            for sender, recipient in pairs:
+                sender.ws.close()
+                recipient.ws.close()
+    return report(args, runs, checks)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--conversations", type=int, default=200)
+    parser.add_argument("--rate", type=float, default=500)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--steps", default="750,1000,1500")
+    print(asyncio.run(main(parser.parse_args())))
