@@ -72,15 +72,15 @@ def check_client_id(client_id) -> str:
 def post_message(conversation_id: uuid.UUID, sender_id: int, client_id, content, kind: str = "text") -> tuple:
     """Store a message once per (sender, client id); returns (message, created)."""
     client_id, text = check_client_id(client_id), check_content(content)
-    existing = _sent_before(sender_id, client_id)
-    if existing is not None:
-        return existing, False
-    try:
+    try:  # the unique (sender, client id) decides: no read before the write on the common path
         with db.session.begin_nested():
-            message = _insert_message(conversation_id, sender_id, client_id, text, kind)
-    except IntegrityError:  # the same send from another socket won the race
-        return _sent_before(sender_id, client_id), False
-    _announce(message)
+            message, recipients = _insert_message(conversation_id, sender_id, client_id, text, kind)
+    except IntegrityError:  # a retry, or the same send from another socket that won the race
+        existing = _sent_before(sender_id, client_id)
+        if existing is None:
+            raise
+        return existing, False
+    _announce(message, recipients)
     return message, True
 
 
@@ -89,7 +89,7 @@ def _sent_before(sender_id: int, client_id: str) -> Message | None:
     return db.session.scalar(query)
 
 
-def _insert_message(conversation_id, sender_id: int, client_id: str, text: str, kind: str) -> Message:
+def _insert_message(conversation_id, sender_id: int, client_id: str, text: str, kind: str) -> tuple:
     now = utcnow()
     seq = db.session.execute(  # the row lock orders concurrent senders (PostgreSQL; SQLite writes serially)
         update(Conversation)
@@ -106,7 +106,7 @@ def _insert_message(conversation_id, sender_id: int, client_id: str, text: str, 
     recipients = [uid for uid in member_ids(conversation_id) if uid != sender_id]
     db.session.add_all(DeliveryReceipt(message_id=message.id, user_id=uid, updated_at=now) for uid in recipients)
     db.session.flush()
-    return message
+    return message, recipients
 
 
 def message_data(message: Message) -> dict:
@@ -143,7 +143,7 @@ def post_attachment(conversation_id: uuid.UUID, sender_id: int, client_id, store
     if existing is not None:
         return existing, False
     with db.session.begin_nested():
-        message = _insert_message(conversation_id, sender_id, client_id, stored.original_name, stored.kind)
+        message, recipients = _insert_message(conversation_id, sender_id, client_id, stored.original_name, stored.kind)
         db.session.add(
             Attachment(
                 message_id=message.id, uploader_id=sender_id, stored_name=stored.stored_name,
@@ -153,7 +153,7 @@ def post_attachment(conversation_id: uuid.UUID, sender_id: int, client_id, store
         )  # fmt: skip
         db.session.flush()
     db.session.refresh(message, ["attachment"])
-    _announce(message)
+    _announce(message, recipients)
     return message, True
 
 
@@ -177,13 +177,12 @@ def send_allowed(user_id: int, per_10s: int) -> bool:
     return count <= per_10s
 
 
-def _announce(message: Message) -> None:
+def _announce(message: Message, recipients: list[int]) -> None:
     data = message_data(message)
     publish_on_commit(conversation_topic(message.conversation_id), MESSAGE_NEW, data)
-    sender = db.session.get(User, message.sender_id)
-    for uid in member_ids(message.conversation_id):
-        if uid != message.sender_id:  # their list, badge and a toast wherever they are
-            publish_on_commit(user_topic(uid), CONVERSATION_UPDATED, data | {"sender_name": sender.display_name})
+    sender_name = db.session.scalar(select(User.display_name).where(User.id == message.sender_id))
+    for uid in recipients:  # their list, badge and a toast wherever they are
+        publish_on_commit(user_topic(uid), CONVERSATION_UPDATED, data | {"sender_name": sender_name})
     defer("chat_events", {"event_type": "message.created", "timestamp": data["created_at"], "data": data})
 
 
