@@ -11,7 +11,7 @@ from flask_wtf.csrf import generate_csrf
 
 from blueberry.forms import LanguageForm, ReportForm
 from blueberry.realtime.events import Cursor
-from blueberry.services import notifications
+from blueberry.services import chat, notifications
 
 # allowEval off and no inline indicator styles keep the CSP strict; 422/429 fragments swap.
 HTMX_CONFIG = {
@@ -64,6 +64,10 @@ class _LivePage:
     @cached_property
     def unread(self) -> int:
         return notifications.unread_count(self.user_id)
+
+    @cached_property
+    def unread_messages(self) -> int:
+        return chat.unread_total(self.user_id)
 
     @cached_property
     def cursor(self) -> str:

@@ -11,6 +11,7 @@ from simple_websocket import ConnectionClosed
 from blueberry.extensions import db, get_redis, sock
 from blueberry.login import SESSION_TOKEN
 from blueberry.realtime.events import (
+    CONVERSATION_READ,
     CONVERSATION_UPDATED,
     LIVE_DOWN,
     LIVE_UP,
@@ -40,6 +41,7 @@ FRAGMENTS = {
     LIVE_UP: "live/_status.html",
     SESSION_ENDED: "live/_status.html",
     CONVERSATION_UPDATED: "chat/_event_conversation.html",
+    CONVERSATION_READ: "chat/_event_read.html",
 }
 FRAMES_WAITING = {"type": "frames.waiting", "id": "", "data": {}}
 

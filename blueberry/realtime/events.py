@@ -48,6 +48,7 @@ MESSAGE_DELETED = "message.deleted"
 RECEIPT_UPDATED = "receipt.updated"
 TYPING = "typing"
 CONVERSATION_UPDATED = "conversation.updated"  # on the user's topic: a message in one of theirs
+CONVERSATION_READ = "conversation.read"  # on the user's topic: they read; their unread total
 
 ROOM_STATE = "room.state"
 ROOM_PEER_JOINED = "room.peer_joined"

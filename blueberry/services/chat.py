@@ -23,6 +23,7 @@ from blueberry.extensions import db, get_redis
 from blueberry.models import Attachment, Conversation, ConversationMember, DeliveryReceipt, Message, User
 from blueberry.models.base import utcnow
 from blueberry.realtime.events import (
+    CONVERSATION_READ,
     CONVERSATION_UPDATED,
     MESSAGE_DELETED,
     MESSAGE_NEW,
@@ -182,7 +183,8 @@ def _announce(message: Message, recipients: list[int]) -> None:
     publish_on_commit(conversation_topic(message.conversation_id), MESSAGE_NEW, data)
     sender_name = db.session.scalar(select(User.display_name).where(User.id == message.sender_id))
     for uid in recipients:  # their list, badge and a toast wherever they are
-        publish_on_commit(user_topic(uid), CONVERSATION_UPDATED, data | {"sender_name": sender_name})
+        extra = {"sender_name": sender_name, "unread_total": unread_total(uid)}
+        publish_on_commit(user_topic(uid), CONVERSATION_UPDATED, data | extra)
     defer("chat_events", {"event_type": "message.created", "timestamp": data["created_at"], "data": data})
 
 
@@ -248,6 +250,8 @@ def mark_read(conversation_id: uuid.UUID, user_id: int, up_to_seq: int) -> list[
         .returning(DeliveryReceipt.message_id)
     ).scalars()
     receipts = [{"message_id": str(mid), "user_id": user_id, "status": "read"} for mid in changed]
+    db.session.flush()  # the reader's badge, in every window, from the new read position
+    publish_on_commit(user_topic(user_id), CONVERSATION_READ, {"unread_total": unread_total(user_id)})
     return [] if me.hide_read_receipts else receipts
 
 
@@ -296,6 +300,11 @@ def receipt_status(message_ids: list, viewer: ConversationMember) -> dict:
         if message_id not in best or rank[shown] > rank[best[message_id]]:
             best[message_id] = shown
     return best
+
+
+def unread_total(user_id: int) -> int:
+    """Messages from others the user has not read, over all their conversations."""
+    return sum(unread_counts(user_id).values())
 
 
 def unread_counts(user_id: int) -> dict:

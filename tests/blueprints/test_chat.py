@@ -82,3 +82,13 @@ def test_hiding_read_receipts(client, make_user):
     db.session.expire_all()
     assert chat.member(conversation.id, mina.id).hide_read_receipts
     assert "Show read receipts" in client.get(f"/conversations/{conversation.id}").get_data(as_text=True)
+
+
+def test_the_nav_counts_unread_messages(client, make_user):
+    mina, jun, conversation = chatting(make_user)
+    for n in range(3):
+        chat.post_message(conversation.id, jun.id, f"c{n}", "hi")
+    db.session.commit()
+    login(client, "mina")
+    page = client.get("/").get_data(as_text=True)
+    assert 'id="messages-badge" class="badge" aria-label="3 unread messages"' in page

@@ -56,10 +56,12 @@ def test_two_people_chat_live(browser, live_server, make_user):
     mina.keyboard.press("Enter")
     expect(mina.locator(".bubble.mine")).to_contain_text("Hello Jun!")
     expect(jun.locator(".toast", has_text="Hello Jun!")).to_be_visible()  # he is on the list page
+    expect(jun.locator("#messages-badge")).to_have_text("1")
     expect(jun.locator(".conversation-row").first).to_contain_text("Mina")
     jun.locator(".conversation-row a").first.click()
     expect(jun.locator(".bubble.theirs")).to_contain_text("Hello Jun!")
     expect(mina.locator(".bubble.mine .receipt").first).to_have_attribute("data-status", "read")
+    expect(jun.locator("#messages-badge")).to_be_hidden()  # read: the badge empties, live
 
     jun.locator("#composer-content").press_sequentially("typing", delay=50)
     expect(mina.locator("#typing")).to_have_text("Jun is typing…")

@@ -143,3 +143,22 @@ def test_the_list_is_newest_first_with_unread_counts(pair, conversation, make_us
     safety.block(mina.id, ara.id)
     db.session.commit()
     assert [row.partner.username for row in conversations_of(mina.id)] == ["jun"]
+
+
+def test_the_recipient_hears_of_the_message_and_of_reading_it_with_the_unread_total(pair, conversation, rdb):
+    mina, jun = pair
+    pubsub = rdb.pubsub()
+    pubsub.subscribe(f"bb:user:{jun.id}")
+    pubsub.get_message(timeout=1)
+    chat.post_message(conversation.id, mina.id, "c1", "one")
+    chat.post_message(conversation.id, mina.id, "c2", "two")
+    db.session.commit()
+    chat.mark_read(conversation.id, jun.id, 1)
+    db.session.commit()
+    events = []
+    while message := pubsub.get_message(timeout=0.5):
+        events.append(json.loads(message["data"].partition("\n")[2]))
+    assert [(e["type"], e["data"]["unread_total"]) for e in events] == [
+        ("conversation.updated", 1), ("conversation.updated", 2), ("conversation.read", 1),
+    ]  # fmt: skip
+    assert events[0]["data"]["sender_name"] == mina.display_name
