@@ -183,8 +183,9 @@ def _announce(message: Message, recipients: list[int]) -> None:
     publish_on_commit(conversation_topic(message.conversation_id), MESSAGE_NEW, data)
     sender_name = db.session.scalar(select(User.display_name).where(User.id == message.sender_id))
     for uid in recipients:  # their list, badge and a toast wherever they are
-        extra = {"sender_name": sender_name, "unread_total": unread_total(uid)}
-        publish_on_commit(user_topic(uid), CONVERSATION_UPDATED, data | extra)
+        counts = unread_counts(uid)
+        extra = {"sender_name": sender_name, "unread": counts.get(message.conversation_id, 0)}
+        publish_on_commit(user_topic(uid), CONVERSATION_UPDATED, data | extra | {"unread_total": sum(counts.values())})
     defer("chat_events", {"event_type": "message.created", "timestamp": data["created_at"], "data": data})
 
 

@@ -58,6 +58,7 @@ def test_two_people_chat_live(browser, live_server, make_user):
     expect(jun.locator(".toast", has_text="Hello Jun!")).to_be_visible()  # he is on the list page
     expect(jun.locator("#messages-badge")).to_have_text("1")
     expect(jun.locator(".conversation-row").first).to_contain_text("Mina")
+    expect(jun.locator(".conversation-row .badge").first).to_have_text("1")
     jun.locator(".conversation-row a").first.click()
     expect(jun.locator(".bubble.theirs")).to_contain_text("Hello Jun!")
     expect(mina.locator(".bubble.mine .receipt").first).to_have_attribute("data-status", "read")

@@ -162,3 +162,4 @@ def test_the_recipient_hears_of_the_message_and_of_reading_it_with_the_unread_to
         ("conversation.updated", 1), ("conversation.updated", 2), ("conversation.read", 1),
     ]  # fmt: skip
     assert events[0]["data"]["sender_name"] == mina.display_name
+    assert [e["data"]["unread"] for e in events[:2]] == [1, 2]  # this conversation's count, for the list
