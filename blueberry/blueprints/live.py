@@ -27,7 +27,7 @@ from blueberry.realtime.events import (
 from blueberry.realtime.feed import KEEPALIVE, Feed
 from blueberry.realtime.hub import get_hub
 from blueberry.realtime.sse import as_json, ended_stream, event_stream
-from blueberry.realtime.ws import CLOSE_SESSION_ENDED, CLOSE_TRY_AGAIN, LiveSocket, check_handshake
+from blueberry.realtime.ws import CLOSE_SESSION_ENDED, CLOSE_TRY_AGAIN, FRAMES_WAITING, LiveSocket, check_handshake
 from blueberry.services import notifications
 from blueberry.services.sessions import token_hash
 
@@ -43,7 +43,6 @@ FRAGMENTS = {
     CONVERSATION_UPDATED: "chat/_event_conversation.html",
     CONVERSATION_READ: "chat/_event_read.html",
 }
-FRAMES_WAITING = {"type": "frames.waiting", "id": "", "data": {}}
 
 
 def render_html(event: dict) -> str | None:
@@ -85,7 +84,7 @@ def user_socket(ws):
     feed = user_feed(request.args.get("last_event_id"))
     db.session.remove()
     with feed:
-        live.wake_on_frames(lambda: feed.listener.put(FRAMES_WAITING))
+        live.wake_on_frames(lambda: feed.listener.put(make_event(FRAMES_WAITING, {})))
         _serve_socket(live, feed, current_app.config["WS_KEEPALIVE_S"])
 
 
@@ -101,7 +100,7 @@ def _serve_socket(live: LiveSocket, feed: Feed, keepalive_s: float) -> None:
 def _deliver(live: LiveSocket, event: dict) -> bool:
     """Send one event; False when the socket is done."""
     kind = event["type"]
-    if kind == FRAMES_WAITING["type"]:
+    if kind == FRAMES_WAITING:
         return _answer_frames(live)
     if kind == SESSION_ENDED:
         live.close(CLOSE_SESSION_ENDED, "session ended")

@@ -34,14 +34,20 @@ from blueberry.realtime.events import (
     room_topic,
     session_topic,
 )
-from blueberry.realtime.hub import Listener, get_hub
-from blueberry.realtime.ws import CLOSE_SESSION_ENDED, CLOSE_TRY_AGAIN, LiveSocket, Throttle, check_handshake
+from blueberry.realtime.ws import (
+    CLOSE_SESSION_ENDED,
+    CLOSE_TRY_AGAIN,
+    FRAMES_WAITING,
+    LiveSocket,
+    Throttle,
+    check_handshake,
+    listening,
+)
 from blueberry.services import room as rooms
 from blueberry.services import room_presence, safety
 from blueberry.services.sessions import token_hash
 
 bp = Blueprint("rooms", __name__)
-FRAMES_WAITING = "frames.waiting"
 HEARTBEAT_S = 20.0
 MAX_SDP = 32 * 1024
 MAX_CANDIDATE = 1024
@@ -154,22 +160,17 @@ class RoomConnection:
         self.live, self.room_id, self.user_id = live, room.id, user_id
         self.caller = room.user1_id == user_id
         self.redis, self.token = get_redis(), secrets.token_hex(8)
-        topics = [room_topic(room.id), session_topic(token_hash(session.get(SESSION_TOKEN, "")))]
-        self.listener = Listener(topics)
+        self.topics = [room_topic(room.id), session_topic(token_hash(session.get(SESSION_TOKEN, "")))]
 
     def serve(self) -> None:
-        hub = get_hub()
-        hub.add(self.listener)
         try:
-            self.listener.ready.wait(2.0)
-            self.live.wake_on_frames(lambda: self.listener.put({"type": FRAMES_WAITING, "id": "", "data": {}}))
-            self._enter()
-            while self._step():
-                pass
+            with listening(self.live, self.topics) as self.listener:
+                self._enter()
+                while self._step():
+                    pass
         except redis.RedisError:
             self.live.close(CLOSE_TRY_AGAIN, "signaling paused; reconnect")
         finally:
-            hub.remove(self.listener)
             self._exit()
 
     def _enter(self) -> None:

@@ -14,19 +14,23 @@ import contextlib
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from flask import abort, current_app, request
 from flask_login import current_user
 from simple_websocket import ConnectionClosed
 
 from blueberry.realtime.events import ERROR, make_event
+from blueberry.realtime.hub import Listener, get_hub
 
 JSON_PROTOCOL = "blueberry.json"
 MAX_FRAME = 64 * 1024
 CLOSE_SESSION_ENDED = 1008
 CLOSE_RESTART = 1012
 CLOSE_TRY_AGAIN = 1013
+# Put in a connection's inbox when its peer has sent something: its one loop answers frames too.
+FRAMES_WAITING = "frames.waiting"
+READY_WAIT_S = 2.0
 
 
 def server_options() -> dict:
@@ -152,3 +156,17 @@ def _parse(raw) -> dict | None:
     if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
         return None
     return frame
+
+
+@contextlib.contextmanager
+def listening(live: LiveSocket, topics: list[str]) -> Iterator[Listener]:
+    """A listener for `topics`, subscribed (or given up waiting) before it is yielded, that also
+    hears FRAMES_WAITING whenever the peer sends; removed from the hub afterwards."""
+    listener, hub = Listener(topics), get_hub()
+    hub.add(listener)
+    try:
+        listener.ready.wait(READY_WAIT_S)
+        live.wake_on_frames(lambda: listener.put(make_event(FRAMES_WAITING, {})))
+        yield listener
+    finally:
+        hub.remove(listener)

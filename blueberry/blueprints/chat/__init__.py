@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from blueberry.blueprints.chat.socket import FRAMES_WAITING, ConversationConnection
+from blueberry.blueprints.chat.socket import ConversationConnection
 from blueberry.errors import render_error
 from blueberry.extensions import db, sock
 from blueberry.htmx import is_htmx
@@ -37,8 +37,7 @@ from blueberry.realtime.events import (
     conversation_topic,
     session_topic,
 )
-from blueberry.realtime.hub import Listener, get_hub
-from blueberry.realtime.ws import LiveSocket, check_handshake
+from blueberry.realtime.ws import LiveSocket, check_handshake, listening
 from blueberry.services import chat
 from blueberry.services import upload as upload_service
 from blueberry.services.accounts import canonical_username
@@ -214,11 +213,5 @@ def conversation_socket(ws, conversation_id):
     live = LiveSocket(ws, lambda event: render_html(event, user_id))
     after = request.args.get("after", type=int) or 0
     topics = [conversation_topic(cid), session_topic(token_hash(session.get(SESSION_TOKEN, "")))]
-    listener, hub = Listener(topics), get_hub()
-    hub.add(listener)
-    try:
-        listener.ready.wait(2.0)
-        live.wake_on_frames(lambda: listener.put({"type": FRAMES_WAITING, "id": "", "data": {}}))
+    with listening(live, topics) as listener:
         ConversationConnection(live, cid, current_user, max(0, after)).serve(listener)
-    finally:
-        hub.remove(listener)

@@ -27,11 +27,10 @@ from blueberry.realtime.events import (
     publish_now,
 )
 from blueberry.realtime.hub import Listener
-from blueberry.realtime.ws import CLOSE_SESSION_ENDED, CLOSE_TRY_AGAIN, LiveSocket
+from blueberry.realtime.ws import CLOSE_SESSION_ENDED, CLOSE_TRY_AGAIN, FRAMES_WAITING, LiveSocket
 from blueberry.services import chat
 from blueberry.services.errors import FieldError
 
-FRAMES_WAITING = "frames.waiting"
 KEEPALIVE_S = 25.0
 
 

@@ -6,7 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from blueberry.blueprints.match.socket import FRAMES_WAITING, MatchConnection
+from blueberry.blueprints.match.socket import MatchConnection
 from blueberry.errors import render_error
 from blueberry.extensions import db, sock
 from blueberry.forms import ReportForm
@@ -24,8 +24,7 @@ from blueberry.realtime.events import (
     seeker_topic,
     session_topic,
 )
-from blueberry.realtime.hub import Listener, get_hub
-from blueberry.realtime.ws import LiveSocket, check_handshake
+from blueberry.realtime.ws import LiveSocket, check_handshake, listening
 from blueberry.services import safety
 from blueberry.services.matching import Seeker, get_engine
 from blueberry.services.sessions import token_hash
@@ -43,7 +42,6 @@ FRAGMENTS = {
     MATCH_REPLACED: "match/_replaced.html",
     ERROR: "match/_error.html",
 }
-READY_WAIT_S = 2.0
 
 
 def render_html(event: dict) -> str | None:
@@ -79,14 +77,10 @@ def match_socket(ws):
     live, user_id = LiveSocket(ws, render_html), current_user.id
     topics = [seeker_topic(user_id), session_topic(token_hash(session.get(SESSION_TOKEN, "")))]
     connection = MatchConnection(live, get_engine(), seeker_for(current_user), user_id, secrets.token_hex(8))
-    listener, hub = Listener(topics), get_hub()
-    hub.add(listener)
     try:
-        listener.ready.wait(READY_WAIT_S)
-        live.wake_on_frames(lambda: listener.put({"type": FRAMES_WAITING, "id": "", "data": {}}))
-        connection.serve(listener)
+        with listening(live, topics) as listener:
+            connection.serve(listener)
     finally:
-        hub.remove(listener)
         connection.disconnect()
 
 

@@ -32,11 +32,10 @@ from blueberry.realtime.events import (
     seeker_topic,
 )
 from blueberry.realtime.hub import Listener
-from blueberry.realtime.ws import CLOSE_SESSION_ENDED, CLOSE_TRY_AGAIN, LiveSocket
+from blueberry.realtime.ws import CLOSE_SESSION_ENDED, CLOSE_TRY_AGAIN, FRAMES_WAITING, LiveSocket
 from blueberry.services import room as rooms
 from blueberry.services.matching import Engine, Seeker
 
-FRAMES_WAITING = "frames.waiting"
 EXPIRY_RETRY_S = 2.0
 CLOSE_NORMAL = 1000
 
