@@ -19,48 +19,62 @@ import json
 import os
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import websockets  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
 from bench.fanout_setup import bench_world  # noqa: E402
 from blueberry.extensions import db  # noqa: E402
 from blueberry.models import Message  # noqa: E402
 from blueberry.services.conversation import start_direct  # noqa: E402
-from tests.realtime.clients import WSClient  # noqa: E402
 
 P99_LIMIT_MS = 50
 DRAIN_S = 30
 
 
 class Side:
-    """One end of a conversation: a socket and a reader thread noting when messages arrive."""
+    """One end of a conversation: a socket and a reader task noting when messages arrive.
 
-    def __init__(self, server, person, conversation_id):
-        url = server.url.replace("http://", "ws://") + f"/ws/conversations/{conversation_id}?after=0"
-        headers = {"Cookie": f"bb_session={person.cookie}", "Origin": server.url}
-        self.ws = WSClient.connect(url, subprotocols=["blueberry.json"], headers=headers)
+    asyncio `websockets` (C-accelerated framing) in one thread, so the benchmark's own client
+    costs little of the two cores it shares with the server.
+    """
+
+    def __init__(self, ws):
+        self.ws = ws
         self.arrivals: dict[str, float] = {}
         self.seqs: list[int] = []
-        threading.Thread(target=self._read, daemon=True).start()
+        self.reader = asyncio.create_task(self._read())
 
-    def _read(self) -> None:
+    @classmethod
+    async def connect(cls, server, person, conversation_id) -> "Side":
+        url = server.url.replace("http://", "ws://") + f"/ws/conversations/{conversation_id}?after=0"
+        ws = await websockets.connect(
+            url, subprotocols=["blueberry.json"], origin=server.url, compression=None,
+            additional_headers={"Cookie": f"bb_session={person.cookie}"}, max_queue=None,
+        )  # fmt: skip
+        return cls(ws)
+
+    async def _read(self) -> None:
         try:
-            while True:
-                event = json.loads(self.ws.receive())
-                if event["type"] == "message.new":
+            async for raw in self.ws:
+                if '"message.new"' in raw[:40]:
+                    event = json.loads(raw)
                     self.arrivals[event["data"]["client_id"]] = time.perf_counter()
                     self.seqs.append(event["data"]["seq"])
-        except Exception:  # noqa: BLE001 (the socket closed at the end)
+        except websockets.ConnectionClosed:
             return
 
     def local_port(self) -> int:
-        return self.ws.sock.getsockname()[1]
+        return self.ws.transport.get_extra_info("sockname")[1]
+
+    async def close(self) -> None:
+        await self.ws.close()
+        self.reader.cancel()
 
 
 def worker_of(pids: list[int], server_port: int, client_port: int) -> int | None:
@@ -81,40 +95,47 @@ def worker_of(pids: list[int], server_port: int, client_port: int) -> int | None
     return None
 
 
-def cross_worker_pair(world, sender, recipient, conversation_id) -> tuple[Side, Side]:
+async def cross_worker_pair(world, sender, recipient, conversation_id) -> tuple[Side, Side]:
     """A sender and a recipient held by different workers (reconnect until they are)."""
     pids, port = world.server.worker_pids(), world.server.port
-    send_side = Side(world.server, sender, conversation_id)
-    time.sleep(0.01)
+    send_side = await Side.connect(world.server, sender, conversation_id)
+    await asyncio.sleep(0.01)
     send_worker = worker_of(pids, port, send_side.local_port())
     for _ in range(30):
-        receive_side = Side(world.server, recipient, conversation_id)
-        time.sleep(0.01)
+        receive_side = await Side.connect(world.server, recipient, conversation_id)
+        await asyncio.sleep(0.01)
         if worker_of(pids, port, receive_side.local_port()) not in (None, send_worker):
             return send_side, receive_side
-        receive_side.ws.close()
+        await receive_side.close()
     raise RuntimeError("could not place the recipient on the other worker")
 
 
-def run_rate(pairs: list[tuple[Side, Side]], rate: float, seconds: float, tag: str) -> dict:
+async def run_rate(pairs: list[tuple[Side, Side]], rate: float, seconds: float, tag: str) -> dict:
     """Send at `rate` for `seconds`; latencies of what arrived, and what did not."""
     count, sent = int(rate * seconds), {}
     start = time.perf_counter()
     for k in range(count):
-        due = start + k / rate
-        while (now := time.perf_counter()) < due:
-            time.sleep(min(0.001, due - now))
+        if (wait := start + k / rate - time.perf_counter()) > 0:
+            await asyncio.sleep(wait)
         sender, _ = pairs[k % len(pairs)]
         client_id = f"{tag}-{k}"
         sent[client_id] = (time.perf_counter(), k % len(pairs))
-        sender.ws.send(json.dumps({"type": "message.send", "client_id": client_id, "content": f"hello {k}"}))
+        await sender.ws.send(json.dumps({"type": "message.send", "client_id": client_id, "content": f"hello {k}"}))
     lateness = time.perf_counter() - (start + count / rate)
     deadline = time.perf_counter() + DRAIN_S  # let a backlog drain, so the next rate starts clean
     while time.perf_counter() < deadline and sum(cid in pairs[i][1].arrivals for cid, (_, i) in sent.items()) < count:
-        time.sleep(0.2)
+        await asyncio.sleep(0.2)
     latencies = sorted(
         (pairs[i][1].arrivals[cid] - at) * 1000 for cid, (at, i) in sent.items() if cid in pairs[i][1].arrivals
     )
+    if os.environ.get("BENCH_DEBUG"):
+        by_second: dict = {}
+        for cid, (at, i) in sent.items():
+            if cid in pairs[i][1].arrivals:
+                by_second.setdefault(int(at - start), []).append((pairs[i][1].arrivals[cid] - at) * 1000)
+        for second, lat in sorted(by_second.items()):
+            lat.sort()
+            print(f"  t={second}s n={len(lat)} p50={lat[len(lat) // 2]:.1f} max={lat[-1]:.1f}", file=sys.stderr)
     return {"rate": rate, "sent": count, "received": len(latencies), "latencies": latencies, "lag_s": lateness}
 
 
@@ -136,12 +157,12 @@ def percentile(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))] if values else float("nan")
 
 
-def setup(world, conversations: int):
+async def setup(world, conversations: int):
     people = world.people
     with world.app.app_context():
         ids = [start_direct(people[2 * i].user_id, people[2 * i + 1].user_id).id for i in range(conversations)]
         db.session.commit()
-    pairs = [cross_worker_pair(world, people[2 * i], people[2 * i + 1], ids[i]) for i in range(conversations)]
+    pairs = [await cross_worker_pair(world, people[2 * i], people[2 * i + 1], ids[i]) for i in range(conversations)]
     return pairs, ids
 
 
@@ -174,15 +195,15 @@ async def main(args) -> str:
     with tempfile.TemporaryDirectory(prefix="bb-bench-") as tmp:
         env = {"CHAT_SENDS_PER_10S": "100000", "WS_MAX": "2000"}
         async with bench_world(Path(tmp), 2 * args.conversations, env) as world:
-            pairs, ids = await asyncio.to_thread(setup, world, args.conversations)
+            pairs, ids = await setup(world, args.conversations)
             runs, checks = [], []
             for n, rate in enumerate(rates):
                 seconds = args.seconds if n == 0 else args.seconds / 2
-                runs.append(await asyncio.to_thread(run_rate, pairs, rate, seconds, f"r{n}"))
+                runs.append(await run_rate(pairs, rate, seconds, f"r{n}"))
                 checks.append(check_against_database(world.app, pairs, ids))
             for sender, recipient in pairs:
-                sender.ws.close()
-                recipient.ws.close()
+                await sender.close()
+                await recipient.close()
     return report(args, runs, checks)
 
 

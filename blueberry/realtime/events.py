@@ -16,6 +16,7 @@ A published message is `<stream id>\\n<json of type and data>` (the stream id is
 topics without a stream).
 """
 
+import hashlib
 import json
 import logging
 from dataclasses import dataclass
@@ -144,7 +145,18 @@ def publish_many(client: redis.Redis, events: list[tuple[str, str, dict]]) -> No
             keys += [topic, stream_key(topic)]
             args += [json.dumps({"type": type_, "data": data}, separators=(",", ":"), default=str)]
             args += [str(STREAM_MAXLEN) if has_stream(topic) else ""]
-        client.eval(_PUBLISH, len(keys), *keys, *args, STREAM_TTL_S)
+        _run_publish(client, keys, [*args, STREAM_TTL_S])
+
+
+_PUBLISH_SHA = hashlib.sha1(_PUBLISH.encode()).hexdigest()
+
+
+def _run_publish(client: redis.Redis, keys: list, args: list) -> None:
+    """EVALSHA: Redis runs its cached script instead of reading and hashing it on every call."""
+    try:
+        client.evalsha(_PUBLISH_SHA, len(keys), *keys, *args)
+    except redis.exceptions.NoScriptError:  # a new or restarted Redis: load it with the first run
+        client.eval(_PUBLISH, len(keys), *keys, *args)
 
 
 def publish_now(client: redis.Redis, topic: str, type_: str, data: dict) -> None:

@@ -12,11 +12,15 @@ Redis keys owned here: `bb:limit:chat:<user id>` — send counter, TTL 10 s.
 import json
 import logging
 import uuid
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from types import SimpleNamespace
 
 import redis
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, func, insert, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from blueberry.aftercommit import defer, on_commit
 from blueberry.extensions import db, get_redis
@@ -70,44 +74,177 @@ def check_client_id(client_id) -> str:
     return client_id
 
 
-def post_message(conversation_id: uuid.UUID, sender_id: int, client_id, content, kind: str = "text") -> tuple:
-    """Store a message once per (sender, client id); returns (message, created)."""
-    client_id, text = check_client_id(client_id), check_content(content)
-    try:  # the unique (sender, client id) decides: no read before the write on the common path
-        with db.session.begin_nested():
-            message, recipients = _insert_message(conversation_id, sender_id, client_id, text, kind)
-    except IntegrityError:  # a retry, or the same send from another socket that won the race
-        existing = _sent_before(sender_id, client_id)
-        if existing is None:
-            raise
-        return existing, False
-    _announce(message, recipients)
-    return message, True
+@dataclass(frozen=True)
+class Send:
+    """One message to store: checked text (check_content) or a stored upload's name."""
+
+    conversation_id: uuid.UUID
+    sender_id: int
+    client_id: str
+    content: str
+    kind: str = "text"
+    upload: object = None  # services.upload.Stored, for an image or file
 
 
-def _sent_before(sender_id: int, client_id: str) -> Message | None:
-    query = select(Message).where(Message.sender_id == sender_id, Message.client_id == client_id)
-    return db.session.scalar(query)
+def post_message(conversation_id: uuid.UUID, sender_id: int, client_id, content) -> tuple[dict, bool]:
+    """Store a text message once per (sender, client id); returns (message data, created)."""
+    send = Send(conversation_id, sender_id, check_client_id(client_id), check_content(content))
+    return post_messages([send])[0]
 
 
-def _insert_message(conversation_id, sender_id: int, client_id: str, text: str, kind: str) -> tuple:
-    now = utcnow()
-    seq = db.session.execute(  # the row lock orders concurrent senders (PostgreSQL; SQLite writes serially)
-        update(Conversation)
-        .where(Conversation.id == conversation_id)
-        .values(last_seq=Conversation.last_seq + 1, updated_at=now)
-        .returning(Conversation.last_seq)
-    ).scalar_one()
-    message = Message(
-        conversation_id=conversation_id, sender_id=sender_id, seq=seq, client_id=client_id,
-        content=text, type=kind, created_at=now, updated_at=now,
+def post_attachment(conversation_id: uuid.UUID, sender_id: int, client_id, stored) -> tuple[dict, bool]:
+    """A message carrying a stored upload (services.upload.Stored); returns (message data, created)."""
+    send = Send(conversation_id, sender_id, check_client_id(client_id), stored.original_name, stored.kind, stored)
+    return post_messages([send])[0]
+
+
+def post_messages(sends: list[Send]) -> list[tuple[dict, bool]]:
+    """Store sends, each at most once per (sender, client id); per send (message data, created).
+
+    A whole batch takes one statement per step, so a process can group the sends of all its
+    sockets into one transaction (realtime.batch). A send whose client id is already stored is
+    a retry: it gets the stored message back, and leaves a gap in the sequence numbers.
+    Members are read before the first write: under SQLite that write takes the lock, held
+    until the commit, so the writes run back to back.
+    """
+    connection, now = db.session.connection(), utcnow()
+    members = _members_of(connection, {send.conversation_id for send in sends})
+    seqs = _reserve_seqs(connection, [send.conversation_id for send in sends], now)
+    rows = [_message_row(send, seq, now) for send, seq in zip(sends, seqs, strict=True)]
+    created = set(connection.execute(_insert_messages(connection), rows).scalars())
+    new = [(send, row) for send, row in zip(sends, rows, strict=True) if row["id"] in created]
+    receipts = [
+        {"message_id": row["id"], "user_id": uid, "status": "sent", "updated_at": now}
+        for send, row in new for uid in members[str(send.conversation_id)] if uid != send.sender_id
+    ]  # fmt: skip
+    if receipts:
+        connection.execute(insert(_receipt), receipts)
+    attachments = [_attachment_row(send, row) for send, row in new if send.upload is not None]
+    if attachments:
+        connection.execute(insert(Attachment.__table__), attachments)
+    stored = {(row["sender_id"], row["client_id"]): _row_data(row, attachment)
+              for row, attachment in _with_attachments(new, attachments)}  # fmt: skip
+    if len(new) < len(rows):  # retries get the message stored before; nobody is told again
+        stored = _stored_before(rows, created) | stored
+    if new:
+        _announce([stored[(row["sender_id"], row["client_id"])] for _, row in new], members)
+    return [(stored[(row["sender_id"], row["client_id"])], row["id"] in created) for row in rows]
+
+
+def _members_of(connection, conversation_ids: set) -> dict[str, list[int]]:
+    members: dict = defaultdict(list)
+    for cid, uid in connection.execute(_MEMBERS, {"ids": list(conversation_ids)}):
+        members[str(cid)].append(uid)
+    return members
+
+
+def _reserve_seqs(connection, conversation_ids: list, now) -> list[int]:
+    """The next sequence numbers, in order, for sends to these conversations (the same may repeat)."""
+    wanted = Counter(conversation_ids)
+    last = {
+        cid: connection.execute(_ADD_SEQ, {"cid": cid, "n": n, "now": now}).scalar_one() for cid, n in wanted.items()
+    }
+    next_seq = {cid: last[cid] - n + 1 for cid, n in wanted.items()}
+    seqs = []
+    for cid in conversation_ids:
+        seqs.append(next_seq[cid])
+        next_seq[cid] += 1
+    return seqs
+
+
+def _message_row(send: Send, seq: int, now) -> dict:
+    return dict(
+        id=uuid.uuid4(), conversation_id=send.conversation_id, sender_id=send.sender_id, seq=seq,
+        client_id=send.client_id, content=send.content, type=send.kind, created_at=now, updated_at=now,
+        is_deleted=False,
     )  # fmt: skip
-    db.session.add(message)
-    db.session.flush()
-    recipients = [uid for uid in member_ids(conversation_id) if uid != sender_id]
-    db.session.add_all(DeliveryReceipt(message_id=message.id, user_id=uid, updated_at=now) for uid in recipients)
-    db.session.flush()
-    return message, recipients
+
+
+def _attachment_row(send: Send, row: dict) -> dict:
+    upload = send.upload
+    return dict(
+        id=uuid.uuid4(), message_id=row["id"], uploader_id=send.sender_id, stored_name=upload.stored_name,
+        thumb_name=upload.thumb_name, original_name=upload.original_name, content_type=upload.content_type,
+        size=upload.size, width=upload.width, height=upload.height, created_at=row["created_at"],
+    )  # fmt: skip
+
+
+def _with_attachments(new: list, attachments: list[dict]):
+    by_message = {attachment["message_id"]: attachment for attachment in attachments}
+    for _, row in new:
+        yield row, by_message.get(row["id"])
+
+
+def _row_data(row: dict, attachment: dict | None) -> dict:
+    """A message just inserted, as events carry it (message_data without loading it back)."""
+    data = {
+        "id": str(row["id"]), "conversation_id": str(row["conversation_id"]), "seq": row["seq"],
+        "sender_id": row["sender_id"], "content": row["content"], "type": row["type"],
+        "created_at": row["created_at"].isoformat(), "client_id": row["client_id"], "is_deleted": False,
+    }  # fmt: skip
+    if attachment is not None:
+        data["attachment"] = attachment_data(row["conversation_id"], SimpleNamespace(**attachment))
+    return data
+
+
+def _stored_before(rows: list[dict], created: set) -> dict:
+    keys = [(row["sender_id"], row["client_id"]) for row in rows if row["id"] not in created]
+    query = select(Message).where(tuple_(Message.sender_id, Message.client_id).in_(keys))
+    return {(m.sender_id, m.client_id): message_data(m) for m in db.session.scalars(query)}
+
+
+def _insert_messages(connection):
+    """INSERT … ON CONFLICT (sender, client id) DO NOTHING RETURNING id, for this database."""
+    return _INSERT_MESSAGES[connection.dialect.name]
+
+
+def _announce(messages: list[dict], members: dict[str, list[int]]) -> None:
+    """message.new on each conversation; conversation.updated, with unread counts, to the others."""
+    others = {m["id"]: [uid for uid in members[m["conversation_id"]] if uid != m["sender_id"]] for m in messages}
+    recipients = list({uid for uids in others.values() for uid in uids})
+    connection = db.session.connection()
+    names = dict(connection.execute(_NAMES, {"ids": list({m["sender_id"] for m in messages})}).all())
+    unread: dict = defaultdict(dict)
+    for uid, cid, count in connection.execute(_UNREAD, {"ids": recipients}) if recipients else ():
+        unread[uid][str(cid)] = count
+    for data in messages:
+        publish_on_commit(conversation_topic(data["conversation_id"]), MESSAGE_NEW, data)
+        for uid in others[data["id"]]:  # their list, badge and a toast wherever they are
+            counts = unread[uid]
+            extra = {"sender_name": names.get(data["sender_id"]), "unread": counts.get(data["conversation_id"], 0)}
+            extra["unread_total"] = sum(counts.values())
+            publish_on_commit(user_topic(uid), CONVERSATION_UPDATED, data | extra)
+        defer("chat_events", {"event_type": "message.created", "timestamp": data["created_at"], "data": data})
+
+
+# The send path runs prebuilt Core statements: no unit of work, and compiled once.
+_conversation, _message, _receipt, _member, _user = (
+    Conversation.__table__, Message.__table__, DeliveryReceipt.__table__, ConversationMember.__table__,
+    User.__table__,
+)  # fmt: skip
+_MEMBERS = select(_member.c.conversation_id, _member.c.user_id).where(
+    _member.c.conversation_id.in_(bindparam("ids", expanding=True))
+)
+_ADD_SEQ = (  # the row lock orders concurrent senders (PostgreSQL; SQLite writes serially)
+    update(_conversation)
+    .where(_conversation.c.id == bindparam("cid"))
+    .values(last_seq=_conversation.c.last_seq + bindparam("n"), updated_at=bindparam("now"))
+    .returning(_conversation.c.last_seq)
+)
+_INSERT_MESSAGES = {
+    name: dialect_insert(_message)
+    .on_conflict_do_nothing(index_elements=["sender_id", "client_id"])
+    .returning(_message.c.id)
+    for name, dialect_insert in (("sqlite", sqlite_insert), ("postgresql", postgresql_insert))
+}
+_NAMES = select(_user.c.id, _user.c.display_name).where(_user.c.id.in_(bindparam("ids", expanding=True)))
+_UNREAD = (  # per user and conversation: messages from others after what the user has read
+    select(_member.c.user_id, _message.c.conversation_id, func.count())
+    .join(_message, _message.c.conversation_id == _member.c.conversation_id)
+    .where(_member.c.user_id.in_(bindparam("ids", expanding=True)), _message.c.sender_id != _member.c.user_id)
+    .where(_message.c.seq > _member.c.last_read_seq, _message.c.is_deleted.is_(False))
+    .group_by(_member.c.user_id, _message.c.conversation_id)
+)
 
 
 def message_data(message: Message) -> dict:
@@ -137,27 +274,6 @@ def attachment_data(conversation_id, attachment: Attachment) -> dict:
     }  # fmt: skip
 
 
-def post_attachment(conversation_id: uuid.UUID, sender_id: int, client_id, stored) -> tuple:
-    """A message carrying a stored upload (services.upload.Stored); returns (message, created)."""
-    client_id = check_client_id(client_id)
-    existing = _sent_before(sender_id, client_id)
-    if existing is not None:
-        return existing, False
-    with db.session.begin_nested():
-        message, recipients = _insert_message(conversation_id, sender_id, client_id, stored.original_name, stored.kind)
-        db.session.add(
-            Attachment(
-                message_id=message.id, uploader_id=sender_id, stored_name=stored.stored_name,
-                thumb_name=stored.thumb_name, original_name=stored.original_name,
-                content_type=stored.content_type, size=stored.size, width=stored.width, height=stored.height,
-            )
-        )  # fmt: skip
-        db.session.flush()
-    db.session.refresh(message, ["attachment"])
-    _announce(message, recipients)
-    return message, True
-
-
 def storage_used(user_id: int) -> int:
     """Bytes of attachments the user has uploaded (their quota counts these)."""
     return db.session.scalar(
@@ -176,17 +292,6 @@ def send_allowed(user_id: int, per_10s: int) -> bool:
     except redis.RedisError:
         return True
     return count <= per_10s
-
-
-def _announce(message: Message, recipients: list[int]) -> None:
-    data = message_data(message)
-    publish_on_commit(conversation_topic(message.conversation_id), MESSAGE_NEW, data)
-    sender_name = db.session.scalar(select(User.display_name).where(User.id == message.sender_id))
-    for uid in recipients:  # their list, badge and a toast wherever they are
-        counts = unread_counts(uid)
-        extra = {"sender_name": sender_name, "unread": counts.get(message.conversation_id, 0)}
-        publish_on_commit(user_topic(uid), CONVERSATION_UPDATED, data | extra | {"unread_total": sum(counts.values())})
-    defer("chat_events", {"event_type": "message.created", "timestamp": data["created_at"], "data": data})
 
 
 def _append_domain_events(pending: list[dict]) -> None:
@@ -222,18 +327,21 @@ def messages_before(conversation_id: uuid.UUID, before_seq: int | None, limit: i
     return list(reversed(db.session.scalars(query.order_by(Message.seq.desc()).limit(limit)).all()))
 
 
-def mark_delivered(user_id: int, message_ids: list) -> list[dict]:
-    """Receipts of `user_id` still `sent` become `delivered`; the changes, for publishing."""
-    if not message_ids:
+def mark_delivered(deliveries: list[tuple[int, uuid.UUID]]) -> list[dict]:
+    """(recipient, message) receipts still `sent` become `delivered`; the changes, for publishing."""
+    if not deliveries:
         return []
-    changed = db.session.execute(
-        update(DeliveryReceipt)
-        .where(DeliveryReceipt.user_id == user_id, DeliveryReceipt.status == "sent")
-        .where(DeliveryReceipt.message_id.in_(message_ids))
-        .values(status="delivered", updated_at=utcnow())
-        .returning(DeliveryReceipt.message_id)
-    ).scalars()
-    return [{"message_id": str(mid), "user_id": user_id, "status": "delivered"} for mid in changed]
+    changed = db.session.connection().execute(_DELIVERED, {"pairs": deliveries, "now": utcnow()})
+    return [{"message_id": str(mid), "user_id": uid, "status": "delivered"} for uid, mid in changed]
+
+
+_DELIVERED = (
+    update(_receipt)
+    .where(_receipt.c.status == "sent")
+    .where(tuple_(_receipt.c.user_id, _receipt.c.message_id).in_(bindparam("pairs", expanding=True)))
+    .values(status="delivered", updated_at=bindparam("now"))
+    .returning(_receipt.c.user_id, _receipt.c.message_id)
+)
 
 
 def mark_read(conversation_id: uuid.UUID, user_id: int, up_to_seq: int) -> list[dict]:

@@ -55,4 +55,4 @@ def test_a_message_sent_while_redis_is_down_is_stored_and_replayed(app, make_use
         except (ConnectionClosed, ConnectionError, json.JSONDecodeError):
             assert time.monotonic() < deadline, "no reconnect after Redis came back"
             time.sleep(0.5)
-    assert event["type"] == "message.new" and event["data"]["id"] == str(message.id)
+    assert event["type"] == "message.new" and event["data"]["id"] == message["id"]

@@ -2,6 +2,7 @@
 sequence order, receipts (and hidden ones), deletion, replay and the domain event stream."""
 
 import json
+import uuid
 
 import pytest
 from sqlalchemy import func, select
@@ -47,7 +48,7 @@ def test_messages_get_consecutive_sequence_numbers_and_receipts(pair, conversati
     first, created = chat.post_message(conversation.id, mina.id, "c1", "  hello  ")
     second, _ = chat.post_message(conversation.id, jun.id, "c2", "hi!")
     db.session.commit()
-    assert created and (first.seq, second.seq) == (1, 2) and first.content == "hello"
+    assert created and (first["seq"], second["seq"]) == (1, 2) and first["content"] == "hello"
     receipts = db.session.execute(select(DeliveryReceipt.user_id, DeliveryReceipt.status)).all()
     assert sorted(receipts) == sorted([(jun.id, "sent"), (mina.id, "sent")])  # one per recipient
 
@@ -56,7 +57,7 @@ def test_the_same_client_id_lands_once(pair, conversation):
     mina, _ = pair
     results = [chat.post_message(conversation.id, mina.id, "retry-1", "once") for _ in range(5)]
     db.session.commit()
-    assert {message.id for message, _ in results} == {results[0][0].id}
+    assert {message["id"] for message, _ in results} == {results[0][0]["id"]}
     assert [created for _, created in results] == [True, False, False, False, False]
     assert db.session.scalar(select(func.count()).select_from(Message)) == 1
 
@@ -72,12 +73,13 @@ def test_bad_messages_are_refused(pair, conversation, content, client_id):
 
 def test_receipts_move_forward_and_hidden_reads_stay_delivered(pair, conversation):
     mina, jun = pair
-    message, _ = chat.post_message(conversation.id, mina.id, "c1", "hello")
+    sent, _ = chat.post_message(conversation.id, mina.id, "c1", "hello")
     db.session.commit()
-    assert chat.mark_delivered(jun.id, [message.id]) == [
+    message = db.session.get(Message, uuid.UUID(sent["id"]))
+    assert chat.mark_delivered([(jun.id, message.id), (mina.id, message.id)]) == [
         {"message_id": str(message.id), "user_id": jun.id, "status": "delivered"}
-    ]
-    assert chat.mark_delivered(jun.id, [message.id]) == []  # once
+    ]  # the sender has no receipt for their own message
+    assert chat.mark_delivered([(jun.id, message.id)]) == []  # once
     minas = chat.member(conversation.id, mina.id)
     assert chat.receipt_status([message.id], minas) == {message.id: "delivered"}
     chat.member(conversation.id, jun.id).hide_read_receipts = True
@@ -91,8 +93,9 @@ def test_receipts_move_forward_and_hidden_reads_stay_delivered(pair, conversatio
 
 def test_only_the_sender_deletes_and_a_tombstone_stays(pair, conversation):
     mina, jun = pair
-    message, _ = chat.post_message(conversation.id, mina.id, "c1", "oops")
+    sent, _ = chat.post_message(conversation.id, mina.id, "c1", "oops")
     db.session.commit()
+    message = db.session.get(Message, uuid.UUID(sent["id"]))
     with pytest.raises(FieldError):
         chat.delete_message(conversation.id, message.id, jun.id)
     with pytest.raises(FieldError):
@@ -163,3 +166,35 @@ def test_the_recipient_hears_of_the_message_and_of_reading_it_with_the_unread_to
     ]  # fmt: skip
     assert events[0]["data"]["sender_name"] == mina.display_name
     assert [e["data"]["unread"] for e in events[:2]] == [1, 2]  # this conversation's count, for the list
+
+
+def test_a_batch_of_sends_is_ordered_per_conversation_and_retries_land_once(pair, conversation, make_user, rdb):
+    mina, jun = pair
+    ara = make_user("ara")
+    other = start_direct(ara.id, jun.id)
+    db.session.commit()
+    pubsub = rdb.pubsub()
+    pubsub.subscribe(f"bb:user:{jun.id}")
+    pubsub.get_message(timeout=1)
+    chat.post_message(conversation.id, mina.id, "before", "stored earlier")
+    db.session.commit()
+    sends = [
+        chat.Send(conversation.id, mina.id, "b1", "one"),
+        chat.Send(other.id, ara.id, "b2", "elsewhere"),
+        chat.Send(conversation.id, jun.id, "b3", "two"),
+        chat.Send(conversation.id, mina.id, "before", "a retry"),
+        chat.Send(conversation.id, mina.id, "b1", "the same send twice in one batch"),
+    ]
+    results = chat.post_messages(sends)
+    db.session.commit()
+    assert [created for _, created in results] == [True, True, True, False, False]
+    assert [data["seq"] for data, _ in results[:3]] == [2, 1, 3]  # 4 and 5 went to the retries, unused
+    assert results[3][0]["content"] == "stored earlier" and results[4][0]["id"] == results[0][0]["id"]
+    stored = db.session.scalars(select(Message.content).order_by(Message.conversation_id, Message.seq)).all()
+    assert sorted(stored) == sorted(["stored earlier", "one", "two", "elsewhere"])
+    receipts = db.session.execute(select(DeliveryReceipt.user_id, func.count()).group_by(DeliveryReceipt.user_id))
+    assert dict(receipts.all()) == {jun.id: 3, mina.id: 1}  # nobody has a receipt for their own message
+    told = [json.loads(m["data"].partition("\n")[2]) for m in iter(lambda: pubsub.get_message(timeout=1), None)]
+    updates = [e["data"] for e in told if e["type"] == "conversation.updated"]
+    assert [u["content"] for u in updates] == ["stored earlier", "one", "elsewhere"]  # not the retries, not his own
+    assert updates[-1]["unread_total"] == 3 and updates[-1]["sender_name"] == ara.display_name

@@ -7,6 +7,7 @@ docs/realtime.md.
 """
 
 import contextlib
+import logging
 import uuid
 
 import redis
@@ -14,6 +15,7 @@ from flask import current_app
 from simple_websocket import ConnectionClosed
 
 from blueberry.extensions import db, get_redis
+from blueberry.realtime.batch import get_batcher
 from blueberry.realtime.events import (
     LIVE_DOWN,
     MESSAGE_DELETED,
@@ -31,7 +33,18 @@ from blueberry.realtime.ws import CLOSE_SESSION_ENDED, CLOSE_TRY_AGAIN, FRAMES_W
 from blueberry.services import chat
 from blueberry.services.errors import FieldError
 
+log = logging.getLogger(__name__)
 KEEPALIVE_S = 25.0
+SEND_WAIT_S = 10.0
+
+
+def store_deliveries(deliveries: list[tuple]) -> list[None]:
+    """The delivery batch: (conversation, recipient, message ids) → delivered, senders told."""
+    conversation_of = {(uid, mid): cid for cid, uid, message_ids in deliveries for mid in message_ids}
+    for receipt in chat.mark_delivered(list(conversation_of)):
+        cid = conversation_of[(receipt["user_id"], uuid.UUID(receipt["message_id"]))]
+        chat.publish_receipts(cid, [receipt])
+    return [None] * len(deliveries)
 
 
 class Done(Exception):
@@ -57,7 +70,7 @@ class ConversationConnection:
                 event = listener.get(KEEPALIVE_S)
                 if event is not None:
                     self._on_event(event)
-                if not listener.items:  # caught up: one transaction for what arrived meanwhile
+                if not listener.items:  # caught up: what arrived meanwhile is delivered
                     self._delivered()
         except Done:
             pass
@@ -70,10 +83,13 @@ class ConversationConnection:
 
     def _replay(self) -> None:
         """Everything after the client's last sequence, from SQL."""
-        missed = chat.messages_after(self.conversation_id, self.last_seq)
-        for message in missed:
-            self._send_message(chat.message_data(message))
-        self.undelivered += [m.id for m in missed if m.sender_id != self.user_id]
+        try:
+            missed = chat.messages_after(self.conversation_id, self.last_seq)
+            for message in missed:
+                self._send_message(chat.message_data(message))
+            self.undelivered += [m.id for m in missed if m.sender_id != self.user_id]
+        finally:
+            db.session.remove()  # a waiting socket holds no database connection
         self._delivered()
 
     def _send_message(self, data: dict) -> bool:
@@ -84,14 +100,10 @@ class ConversationConnection:
         return True
 
     def _delivered(self) -> None:
-        """This client has these messages: mark them delivered and tell the senders."""
-        message_ids, self.undelivered = self.undelivered, []
-        try:
-            if message_ids:
-                chat.publish_receipts(self.conversation_id, chat.mark_delivered(self.user_id, message_ids))
-                db.session.commit()
-        finally:
-            db.session.remove()  # a waiting socket holds no database connection
+        """This client has these messages: this process's delivery batch marks them delivered."""
+        if self.undelivered:
+            message_ids, self.undelivered = self.undelivered, []
+            get_batcher("chat-delivered", store_deliveries).submit((self.conversation_id, self.user_id, message_ids))
 
     def _on_event(self, event: dict) -> None:
         kind, data = event["type"], event["data"]
@@ -103,10 +115,12 @@ class ConversationConnection:
         elif kind == LIVE_DOWN:
             raise redis.ConnectionError("live delivery lost Redis")
         elif kind == MESSAGE_NEW:
-            if self._send_message(data) and data["sender_id"] != self.user_id:
+            if data["seq"] > self.last_seq + 1:  # published out of order, or after a retry's gap
+                self._replay()  # what lies between is committed already: SQL has it
+            elif self._send_message(data) and data["sender_id"] != self.user_id:
                 self.undelivered.append(uuid.UUID(data["id"]))
-        elif kind == RECEIPT_UPDATED:
-            if not (self.hide_reads and data.get("status") == "read"):
+        elif kind == RECEIPT_UPDATED:  # for the senders: my own receipts tell me nothing
+            if data.get("user_id") != self.user_id and not (self.hide_reads and data.get("status") == "read"):
                 self.live.send_event(make_event(kind, data))
         elif kind == TYPING:
             if data.get("user_id") != self.user_id:
@@ -140,20 +154,19 @@ class ConversationConnection:
         self.live.send_event(make_event(PONG, {}))
 
     def on_send(self, frame: dict) -> None:
+        send = chat.Send(self.conversation_id, self.user_id, chat.check_client_id(frame.get("client_id")),
+                         chat.check_content(frame.get("content")))  # fmt: skip
         if not chat.send_allowed(self.user_id, current_app.config["CHAT_SENDS_PER_10S"]):
             self.live.send_error("rate_limited", "You are sending too fast; wait a moment.")
             return
-        message, created = chat.post_message(self.conversation_id, self.user_id, frame.get("client_id"),
-                                             frame.get("content"))  # fmt: skip
-        data = chat.message_data(message)
-        if message.conversation_id != self.conversation_id:
-            raise FieldError("client_id", "That id was used for a message elsewhere; make a new one.")
-        try:
-            db.session.commit()  # stored first; live delivery follows from the commit
-        except Exception:
-            db.session.rollback()
+        try:  # stored and committed with the process's other sends; live delivery follows
+            data, created = get_batcher("chat-sends", chat.post_messages).submit(send).wait(SEND_WAIT_S)
+        except Exception:  # noqa: BLE001 (the client may retry with the same id: it lands once)
+            log.exception("a chat send was not stored")
             self.live.send_error("not_stored", "Your message was not sent. Try again.")
-            raise
+            return
+        if data["conversation_id"] != str(self.conversation_id):
+            raise FieldError("client_id", "That id was used for a message elsewhere; make a new one.")
         if not created:  # a retry: this client gets the stored message again, nobody else does
             self.live.send_event(make_event(MESSAGE_NEW, data))
 
