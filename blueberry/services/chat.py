@@ -331,14 +331,16 @@ def mark_delivered(deliveries: list[tuple[int, uuid.UUID]]) -> list[dict]:
     """(recipient, message) receipts still `sent` become `delivered`; the changes, for publishing."""
     if not deliveries:
         return []
-    changed = db.session.connection().execute(_DELIVERED, {"pairs": deliveries, "now": utcnow()})
+    keys = {"pairs": [(mid, uid) for uid, mid in deliveries], "message_ids": list({mid for _, mid in deliveries})}
+    changed = db.session.connection().execute(_DELIVERED, keys | {"now": utcnow()})
     return [{"message_id": str(mid), "user_id": uid, "status": "delivered"} for uid, mid in changed]
 
 
 _DELIVERED = (
     update(_receipt)
     .where(_receipt.c.status == "sent")
-    .where(tuple_(_receipt.c.user_id, _receipt.c.message_id).in_(bindparam("pairs", expanding=True)))
+    .where(_receipt.c.message_id.in_(bindparam("message_ids", expanding=True)))  # the index finds these…
+    .where(tuple_(_receipt.c.message_id, _receipt.c.user_id).in_(bindparam("pairs", expanding=True)))  # …exactly
     .values(status="delivered", updated_at=bindparam("now"))
     .returning(_receipt.c.user_id, _receipt.c.message_id)
 )

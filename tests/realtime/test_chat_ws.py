@@ -9,6 +9,8 @@ from sqlalchemy import select
 
 from blueberry.extensions import db
 from blueberry.models import Message
+from blueberry.realtime.events import conversation_topic, publish_now
+from blueberry.services import chat
 from blueberry.services.conversation import start_direct
 from tests.conftest import LIVE_SECRET
 from tests.realtime.clients import connect_ws, open_session
@@ -134,3 +136,21 @@ def test_bad_input_and_outsiders(app, make_user, live_server, chat_world):
     assert httpx.get(live_server.url + "/ws/conversations/not-a-uuid", headers=headers).status_code == 404
     page = httpx.get(f"{live_server.url}/conversations/{chat_world['conversation'].id}", cookies={"bb_session": eve})
     assert page.status_code == 404
+
+
+def test_a_message_published_before_an_earlier_one_does_not_hide_it(live_server, chat_world, rdb):
+    """Two senders in two processes commit seq 1 then 2 but may publish 2 first: the socket
+    sees the gap and takes what lies between from SQL, so 1 is not dropped as already seen."""
+    jun_ws = open_chat(live_server, chat_world, "jun")
+    conversation, mina = chat_world["conversation"], chat_world["mina"]
+    first, _ = chat.post_message(conversation.id, mina.id, "first", "published late")
+    second, _ = chat.post_message(conversation.id, mina.id, "second", "published first")
+    db.session.info.pop("bb_after_commit_events")  # nothing goes out with the commit…
+    db.session.commit()
+    publish_now(rdb, conversation_topic(conversation.id), "message.new", second)  # …then only the second
+    arrived = [next_of(jun_ws, "message.new"), next_of(jun_ws, "message.new")]
+    assert [m["seq"] for m in arrived] == [1, 2] and arrived[0]["id"] == first["id"]
+    publish_now(rdb, conversation_topic(conversation.id), "message.new", first)  # the late one: not twice
+    send(jun_ws, "ping")
+    assert next_of(jun_ws, "pong") == {}
+    assert all(json.loads(raw)["type"] != "message.new" for raw in iter(lambda: jun_ws.receive(timeout=0.3), None))
