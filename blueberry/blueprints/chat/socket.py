@@ -38,6 +38,13 @@ KEEPALIVE_S = 25.0
 SEND_WAIT_S = 10.0
 
 
+def store_sends(sends: list[chat.Send]) -> list:
+    """The send batch: throttled per sender (one Redis round trip), then stored together."""
+    allowed = chat.sends_allowed([send.sender_id for send in sends], current_app.config["CHAT_SENDS_PER_10S"])
+    stored = iter(chat.post_messages([send for send, ok in zip(sends, allowed, strict=True) if ok]))
+    return [next(stored) if ok else chat.SendRefused() for ok in allowed]
+
+
 def store_deliveries(deliveries: list[tuple]) -> list[None]:
     """The delivery batch: (conversation, recipient, message ids) → delivered, senders told."""
     conversation_of = {(uid, mid): cid for cid, uid, message_ids in deliveries for mid in message_ids}
@@ -156,11 +163,11 @@ class ConversationConnection:
     def on_send(self, frame: dict) -> None:
         send = chat.Send(self.conversation_id, self.user_id, chat.check_client_id(frame.get("client_id")),
                          chat.check_content(frame.get("content")))  # fmt: skip
-        if not chat.send_allowed(self.user_id, current_app.config["CHAT_SENDS_PER_10S"]):
+        try:  # stored and committed with the process's other sends; live delivery follows
+            data, created = get_batcher("chat-sends", store_sends).submit(send).wait(SEND_WAIT_S)
+        except chat.SendRefused:
             self.live.send_error("rate_limited", "You are sending too fast; wait a moment.")
             return
-        try:  # stored and committed with the process's other sends; live delivery follows
-            data, created = get_batcher("chat-sends", chat.post_messages).submit(send).wait(SEND_WAIT_S)
         except Exception:  # noqa: BLE001 (the client may retry with the same id: it lands once)
             log.exception("a chat send was not stored")
             self.live.send_error("not_stored", "Your message was not sent. Try again.")
