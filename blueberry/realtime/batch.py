@@ -8,10 +8,12 @@ the items that arrive during one commit go together in the next. Fewer, shorter 
 transactions also mean fewer SQLite lock hand-overs between the worker processes.
 
 If a batch fails, its items are tried one by one, so one bad item fails only its own ticket.
+Work nobody waits for (delivered receipts) may also wait `gather_s` for more to arrive.
 """
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 from flask import Flask, current_app
@@ -46,8 +48,8 @@ class Ticket:
 class Batcher:
     """Items in, one transaction per batch out; `handle(items)` returns one result per item."""
 
-    def __init__(self, app: Flask, name: str, handle: Callable[[list], list], limit: int = BATCH_LIMIT):
-        self.app, self.name, self.handle, self.limit = app, name, handle, limit
+    def __init__(self, app: Flask, name: str, handle: Callable[[list], list], gather_s: float = 0.0):
+        self.app, self.name, self.handle, self.gather_s = app, name, handle, gather_s
         self.queue: list[tuple[object, Ticket]] = []
         self.lock, self.wakeup = threading.Lock(), threading.Event()
         threading.Thread(target=self._run, name=f"bb-batch-{name}", daemon=True).start()
@@ -63,9 +65,11 @@ class Batcher:
         while True:
             self.wakeup.wait()
             self.wakeup.clear()
+            if self.gather_s:  # nobody waits on these: let more arrive, for fewer transactions
+                time.sleep(self.gather_s)
             while self.queue:
                 with self.lock:
-                    batch, self.queue = self.queue[: self.limit], self.queue[self.limit :]
+                    batch, self.queue = self.queue[:BATCH_LIMIT], self.queue[BATCH_LIMIT:]
                 self._write(batch)
 
     def _write(self, batch: list) -> None:
@@ -94,9 +98,9 @@ class Batcher:
                 db.session.remove()
 
 
-def get_batcher(name: str, handle: Callable[[list], list]) -> Batcher:
+def get_batcher(name: str, handle: Callable[[list], list], gather_s: float = 0.0) -> Batcher:
     """This process's batcher called `name` (started on first use, after gunicorn forked)."""
     batchers = current_app.extensions.setdefault("bb_batchers", {})
     if name not in batchers:
-        batchers[name] = Batcher(current_app._get_current_object(), name, handle)
+        batchers[name] = Batcher(current_app._get_current_object(), name, handle, gather_s)
     return batchers[name]
