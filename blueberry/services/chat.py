@@ -141,10 +141,14 @@ def _members_of(connection, conversation_ids: set) -> dict[str, list[int]]:
 
 
 def _reserve_seqs(connection, conversation_ids: list, now) -> list[int]:
-    """The next sequence numbers, in order, for sends to these conversations (the same may repeat)."""
+    """The next sequence numbers, in order, for sends to these conversations (the same may repeat).
+
+    Conversations are taken in id order: two batches lock their rows in the same order (no
+    deadlock under PostgreSQL)."""
     wanted = Counter(conversation_ids)
     last = {
-        cid: connection.execute(_ADD_SEQ, {"cid": cid, "n": n, "now": now}).scalar_one() for cid, n in wanted.items()
+        cid: connection.execute(_ADD_SEQ, {"cid": cid, "n": wanted[cid], "now": now}).scalar_one()
+        for cid in sorted(wanted, key=str)
     }
     next_seq = {cid: last[cid] - n + 1 for cid, n in wanted.items()}
     seqs = []
