@@ -37,6 +37,7 @@ def _init_extensions(app: Flask) -> None:
     from blueberry.extensions import babel, csrf, db, limiter, migrate, sock
     from blueberry.i18n import select_locale, select_timezone
     from blueberry.login import init_login
+    from blueberry.oauth import init_oauth
     from blueberry.ratelimit import configure_limiter
     from blueberry.realtime import events  # noqa: F401  (registers the after-commit publishing)
     from blueberry.realtime.ws import server_options
@@ -44,6 +45,7 @@ def _init_extensions(app: Flask) -> None:
     init_database(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     init_login(app)
+    init_oauth(app)
     csrf.init_app(app)
     configure_limiter(app)
     limiter.init_app(app)

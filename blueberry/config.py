@@ -106,6 +106,33 @@ class Config:
     UPLOAD_MAX_BYTES = int(os.environ.get("UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))
     UPLOAD_QUOTA_BYTES = int(os.environ.get("UPLOAD_QUOTA_BYTES", str(200 * 1024 * 1024)))
 
+    # Kakao and Discord sign-in: a provider's button shows only when its id and secret are set.
+    # The endpoints default to the real ones; tests and staging point them at local servers.
+    KAKAO_CLIENT_ID = os.environ.get("KAKAO_CLIENT_ID", "")
+    KAKAO_CLIENT_SECRET = os.environ.get("KAKAO_CLIENT_SECRET", "")
+    KAKAO_AUTHORIZE_URL = os.environ.get("KAKAO_AUTHORIZE_URL", "https://kauth.kakao.com/oauth/authorize")
+    KAKAO_TOKEN_URL = os.environ.get("KAKAO_TOKEN_URL", "https://kauth.kakao.com/oauth/token")
+    KAKAO_USERINFO_URL = os.environ.get("KAKAO_USERINFO_URL", "https://kapi.kakao.com/v2/user/me")
+    DISCORD_CLIENT_ID = os.environ.get("DISCORD_CLIENT_ID", "")
+    DISCORD_CLIENT_SECRET = os.environ.get("DISCORD_CLIENT_SECRET", "")
+    DISCORD_AUTHORIZE_URL = os.environ.get("DISCORD_AUTHORIZE_URL", "https://discord.com/oauth2/authorize")
+    DISCORD_TOKEN_URL = os.environ.get("DISCORD_TOKEN_URL", "https://discord.com/api/oauth2/token")
+    DISCORD_USERINFO_URL = os.environ.get("DISCORD_USERINFO_URL", "https://discord.com/api/v10/users/@me")
+    OAUTH_TIMEOUT_S = float(os.environ.get("OAUTH_TIMEOUT_S", "10"))
+    # Connecting another login or setting a password needs a login this recent.
+    RECENT_LOGIN_S = int(os.environ.get("RECENT_LOGIN_S", "600"))
+
+    # Mail goes out from a worker job. No MAIL_SERVER: the mail is written to the log instead.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "587"))
+    MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "1") == "1"
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+    MAIL_FROM = os.environ.get("MAIL_FROM", "Blueberry <no-reply@blueberry.local>")
+    EMAIL_VERIFY_MAX_AGE_S = 2 * 24 * 3600
+    PASSWORD_RESET_MAX_AGE_S = 3600
+    PASSWORD_RESET_LIMIT = os.environ.get("PASSWORD_RESET_LIMIT", "5 per hour")
+
     TESTING = False
 
 

@@ -8,7 +8,6 @@ features degrade instead of making every page wait.
 import time
 
 import redis
-from authlib.integrations.flask_client import OAuth
 from flask import current_app, request
 from flask_babel import Babel
 from flask_limiter import Limiter
@@ -43,7 +42,6 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 sock = Sock()
-oauth = OAuth()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=_client_ip)
 babel = Babel()

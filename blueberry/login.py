@@ -1,5 +1,7 @@
 """Flask-Login wiring: a cookie logs a user in only while its server-side session is live."""
 
+import time
+
 from flask import Flask, current_app, jsonify, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
 
@@ -8,8 +10,15 @@ from blueberry.htmx import is_htmx
 from blueberry.services.sessions import find_session, touch_session
 
 SESSION_TOKEN = "sid"
+# When this browser last proved who it is (login, or re-authentication): recent-login checks.
+AUTH_AT = "auth_at"
 # One throttle bucket per account for every password guess, on whichever route it is made.
 LOGIN_SCOPE = "login-user"
+
+
+def recently_authenticated() -> bool:
+    """Logged in, or re-authenticated, within RECENT_LOGIN_S (connecting a login, a first password)."""
+    return time.time() - session.get(AUTH_AT, 0) < current_app.config["RECENT_LOGIN_S"]
 
 
 def load_user(user_id: str):

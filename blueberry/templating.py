@@ -9,6 +9,7 @@ from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
+from blueberry import oauth
 from blueberry.forms import LanguageForm, ReportForm
 from blueberry.realtime.events import Cursor
 from blueberry.services import chat, notifications
@@ -37,6 +38,7 @@ def _globals() -> dict:
         "language_form": _language_form,
         "report_form": lambda: ReportForm(formdata=None),
         "ws_path": ws_path,
+        "oauth_providers": oauth.enabled,
     }
 
 

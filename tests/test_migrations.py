@@ -13,7 +13,7 @@ from tests.conftest import IsolatedClient, _config, get_csrf, login
 
 TABLES = {
     "user", "user_session", "match_setting", "notification", "match_history", "matched_room", "block", "report",
-    "conversation", "conversation_member", "message", "delivery_receipt", "attachment",
+    "conversation", "conversation_member", "message", "delivery_receipt", "attachment", "social_account",
 }  # fmt: skip
 
 

@@ -4,7 +4,7 @@ from blueberry.models.chat import Attachment, Conversation, ConversationMember, 
 from blueberry.models.matching import MatchedRoom, MatchHistory, MatchSetting
 from blueberry.models.notification import Notification
 from blueberry.models.safety import Block, Report
-from blueberry.models.user import User, UserSession
+from blueberry.models.user import SocialAccount, User, UserSession
 
 __all__ = [
     "Attachment",
@@ -18,6 +18,7 @@ __all__ = [
     "MatchedRoom",
     "Notification",
     "Report",
+    "SocialAccount",
     "User",
     "UserSession",
 ]

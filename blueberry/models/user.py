@@ -1,9 +1,9 @@
-"""Accounts: the user and their server-side login sessions."""
+"""Accounts: the user, their server-side login sessions and their linked social logins."""
 
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, String, false, true
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, UniqueConstraint, false, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from blueberry.extensions import db
@@ -23,12 +23,16 @@ class User(UserMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     # Stored lower-case: logins are case-insensitive and a name is taken once.
     username: Mapped[str] = mapped_column(String(30), unique=True)
+    # Empty for an account that signs in only through Kakao or Discord.
     password_hash: Mapped[str] = mapped_column(String(255))
     display_name: Mapped[str] = mapped_column(String(50))
     age: Mapped[int]
     gender: Mapped[str] = mapped_column(String(6))
     # E.164 (`+821012345678`): one spelling per number, so uniqueness means one owner.
     phone: Mapped[str | None] = mapped_column(String(20), unique=True)
+    # Lower-cased; trusted (for password reset, for matching a provider's email) only once verified.
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Seoul", server_default="Asia/Seoul")
     language: Mapped[str] = mapped_column(String(5), default="en", server_default="en")
     date_joined: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -41,6 +45,17 @@ class User(UserMixin, db.Model):
     sessions: Mapped[list["UserSession"]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
     )
+    social_accounts: Mapped[list["SocialAccount"]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", passive_deletes=True, order_by="SocialAccount.id"
+    )
+
+    @property
+    def has_password(self) -> bool:
+        return bool(self.password_hash)
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email is not None and self.email_verified_at is not None
 
     def __repr__(self) -> str:
         return f"<User {self.username}>"
@@ -61,3 +76,23 @@ class UserSession(db.Model):
     ip: Mapped[str] = mapped_column(String(45), default="", server_default="")
 
     user: Mapped[User] = relationship(back_populates="sessions")
+
+
+class SocialAccount(db.Model):
+    """A Kakao or Discord login linked to a user; a user may have any number of them."""
+
+    __tablename__ = "social_account"
+    __table_args__ = (UniqueConstraint("provider", "uid", name="uq_social_account_provider_uid"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    provider: Mapped[str] = mapped_column(String(16))
+    # The provider's id of the person, as text (Kakao's is a number, Discord's a string).
+    uid: Mapped[str] = mapped_column(String(64))
+    email: Mapped[str | None] = mapped_column(String(254))
+    # What the provider last said about the person (nickname, age range, gender …).
+    extra_data: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(back_populates="social_accounts")

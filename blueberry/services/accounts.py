@@ -128,6 +128,13 @@ def change_password(user: User, current: str, new: str) -> None:
     db.session.flush()
 
 
+def set_password(user: User, new: str) -> None:
+    """A first password for an account that had none (it signed up through a provider)."""
+    check_password_rules(new)
+    user.password_hash = hash_password(new)
+    db.session.flush()
+
+
 def valid_timezone(name: str) -> bool:
     return name in zoneinfo.available_timezones()
 

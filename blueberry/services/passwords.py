@@ -19,7 +19,7 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     """Check `password`; with no hash (unknown user) spend the same time and answer False."""
-    if password_hash is None:
+    if not password_hash:  # unknown user, or an account without a password
         offload(check_password_hash, _dummy_hash(_method()), password)
         return False
     return offload(check_password_hash, password_hash, password)

@@ -1,4 +1,6 @@
-"""Sign up, log in with username or phone + password, log out."""
+"""Sign up, log in with username or phone + password, log out (Kakao and Discord: social.py)."""
+
+import time
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -9,7 +11,7 @@ from blueberry.errors import render_error
 from blueberry.extensions import db, limiter
 from blueberry.forms import apply_field_error, hide_untouched_errors, render_form, run_field_checks
 from blueberry.i18n import select_locale
-from blueberry.login import LOGIN_SCOPE, SESSION_TOKEN
+from blueberry.login import AUTH_AT, LOGIN_SCOPE, SESSION_TOKEN
 from blueberry.models import User
 from blueberry.redirects import safe_next
 from blueberry.services import accounts, sessions
@@ -41,6 +43,7 @@ def sign_in(user: User) -> None:
     token = sessions.start_session(user, request.user_agent.string, request.remote_addr or "")
     db.session.commit()
     session[SESSION_TOKEN] = token
+    session[AUTH_AT] = time.time()
     session.permanent = True
     login_user(user)
 
@@ -126,3 +129,6 @@ def too_many_attempts(error):
     form = LoginForm()
     form.form_errors.append(_("Too many attempts. Please wait a moment and try again."))
     return render_template("auth/login.html", form=form), 429
+
+
+from blueberry.blueprints.auth import social as _social_routes  # noqa: E402,F401 (its routes)

@@ -20,3 +20,18 @@ class LoginForm(FlaskForm):
     login = StringField(_l("Username or phone number"), validators=[DataRequired(), Length(max=64)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=128)])
     next = HiddenField()
+
+
+class SocialSignupForm(PersonForm):
+    """Finishing a sign-up that started at Kakao or Discord: what the provider did not give."""
+
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(min=3, max=30)])
+    display_name = display_name_field(required=False)
+    phone = None  # a phone comes only from the provider, which has verified it
+
+
+class PasswordCheckForm(FlaskForm):
+    """Proving it is you: to link a login to an existing account, or before a sensitive change."""
+
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=128)])
+    next = HiddenField()

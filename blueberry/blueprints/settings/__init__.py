@@ -5,13 +5,14 @@ from flask_babel import gettext as _
 from flask_babel import refresh
 from flask_login import current_user, login_required
 
-from blueberry.blueprints.settings.forms import MatchSettingForm, PasswordForm, ProfileForm
+from blueberry import oauth
+from blueberry.blueprints.settings.forms import MatchSettingForm, PasswordForm, ProfileForm, SetPasswordForm
 from blueberry.extensions import db, limiter
 from blueberry.forms import LanguageForm, apply_field_error, hide_untouched_errors, render_form, run_field_checks
 from blueberry.htmx import is_htmx
-from blueberry.login import LOGIN_SCOPE, SESSION_TOKEN
+from blueberry.login import LOGIN_SCOPE, SESSION_TOKEN, recently_authenticated
 from blueberry.redirects import safe_next
-from blueberry.services import accounts, match_setting, sessions
+from blueberry.services import accounts, match_setting, sessions, social
 from blueberry.services.errors import FieldError
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
@@ -98,19 +99,62 @@ def _password_key() -> str:
     lambda: current_app.config["LOGIN_LIMIT_PER_USER"], LOGIN_SCOPE, key_func=_password_key, methods=["POST"]
 )
 def accounts_settings():
+    """Linked logins, and the password: changed with the current one, or set for the first time."""
+    if not current_user.has_password:
+        return _set_first_password()
     form = PasswordForm()
     page, fragment = "settings/accounts.html", "settings/_password_form.html"
     if not form.validate_on_submit():
-        return render_form(page, fragment, form)
+        return render_form(page, fragment, form, **_accounts_context())
     try:
         accounts.change_password(current_user, form.current_password.data, form.new_password.data)
     except FieldError as error:
         db.session.rollback()
         apply_field_error(form, error)
-        return render_form(page, fragment, form)
+        return render_form(page, fragment, form, **_accounts_context())
     ended = sessions.revoke_other_sessions(current_user, session.get(SESSION_TOKEN))
     db.session.commit()
     return _saved(_("Password changed. %(n)d other sessions were signed out.", n=ended), "settings.accounts")
+
+
+def _set_first_password():
+    form = SetPasswordForm()
+    page, fragment = "settings/accounts.html", "settings/_password_form.html"
+    if not form.validate_on_submit():
+        return render_form(page, fragment, form, **_accounts_context())
+    if not recently_authenticated():
+        return redirect(url_for("auth.reauth", next=url_for("settings.accounts")), 303)
+    try:
+        accounts.set_password(current_user, form.new_password.data)
+    except FieldError as error:
+        db.session.rollback()
+        apply_field_error(form, error)
+        return render_form(page, fragment, form, **_accounts_context())
+    db.session.commit()
+    return _saved(_("Password set. You can now also log in with your username and password."), "settings.accounts")
+
+
+def _accounts_context() -> dict:
+    linked = {account.provider for account in current_user.social_accounts}
+    return {
+        "social_accounts": current_user.social_accounts,
+        "connectable": [p for p in oauth.enabled() if p.name not in linked],
+        "labels": {name: provider.label for name, provider in oauth.PROVIDERS.items()},
+    }
+
+
+@bp.post("/accounts/social/<int:account_id>/delete")
+@login_required
+def disconnect_social(account_id: int):
+    try:
+        account = social.unlink(current_user, account_id)
+    except FieldError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        return redirect(url_for("settings.accounts"), 303)
+    db.session.commit()
+    label = oauth.PROVIDERS[account.provider].label
+    return _saved(_("%(provider)s is no longer linked.", provider=label), "settings.accounts")
 
 
 @bp.post("/language")

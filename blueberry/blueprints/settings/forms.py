@@ -50,3 +50,10 @@ class PasswordForm(FlaskForm):
         _l("Repeat new password"),
         validators=[DataRequired(), EqualTo("new_password", message=_l("The two passwords differ."))],
     )
+
+
+class SetPasswordForm(FlaskForm):
+    """A first password for an account that so far logs in only through Kakao or Discord."""
+
+    new_password = PasswordForm.new_password
+    confirm_password = PasswordForm.confirm_password
