@@ -13,6 +13,7 @@ from blueberry import create_app
 from blueberry.config import TestConfig
 from blueberry.extensions import db, get_redis
 from blueberry.services import accounts
+from tests.fakes.oauth import fake_discord, fake_kakao  # noqa: F401 (fixtures for every test module)
 from tests.servers import LiveServer, RedisServer
 
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
@@ -168,3 +169,14 @@ def live_server(db_path, live_redis, live_env):
     server = LiveServer(env).start()
     yield server
     server.stop()
+
+
+def provider_config(kakao=None, discord=None) -> dict:
+    """Settings that point the app's Kakao and Discord logins at local fake providers."""
+    config = {}
+    for name, fake in (("KAKAO", kakao), ("DISCORD", discord)):
+        if fake is not None:
+            config.update({f"{name}_CLIENT_ID": fake.client_id, f"{name}_CLIENT_SECRET": fake.client_secret,
+                           f"{name}_AUTHORIZE_URL": fake.authorize_url, f"{name}_TOKEN_URL": fake.token_url,
+                           f"{name}_USERINFO_URL": fake.userinfo_url})  # fmt: skip
+    return config
