@@ -198,3 +198,17 @@ def test_an_unconfigured_provider_has_no_button_and_no_route(app_config, fake_ka
     page = client.get("/auth/login").get_data(as_text=True)
     assert 'id="login-kakao"' in page and 'id="login-discord"' not in page
     assert client.get("/auth/oauth/discord").status_code == 404
+
+
+def test_linking_by_logging_in_with_another_linked_provider(client, fake_kakao, fake_discord, make_user):
+    mina = make_user("mina", email="mina@example.com", email_verified_at=utcnow())
+    login(client, "mina")
+    sign_in_with(client, "discord", fake_discord, discord_user(), action="connect")
+    client.post("/auth/logout", data={"csrf_token": get_csrf(client, "/")})
+    answer = sign_in_with(client, "kakao", fake_kakao, MINA_KAKAO)  # her verified email, a new Kakao login
+    assert answer.location.endswith("/auth/oauth/link")
+    assert 'id="link-with-discord"' in client.get("/auth/oauth/link").get_data(as_text=True)
+    assert sign_in_with(client, "discord", fake_discord, discord_user()).status_code == 303
+    assert signed_in_as(client) == "mina"
+    linked = db.session.scalars(select(SocialAccount.provider).where(SocialAccount.user_id == mina.id))
+    assert sorted(linked) == ["discord", "kakao"]
