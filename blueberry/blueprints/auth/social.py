@@ -29,7 +29,7 @@ from blueberry.redirects import safe_next
 from blueberry.services import passwords, social
 from blueberry.services.errors import FieldError
 
-INTENT, PENDING = "oauth_intent", "oauth_pending"
+PENDING = "oauth_pending"
 PENDING_MAX_AGE_S = 600
 
 
@@ -53,14 +53,14 @@ def oauth_start(provider: str):
         return redirect(url_for("auth.reauth", next=url_for("settings.accounts")), 303)
     if action == "login" and current_user.is_authenticated:
         return redirect(target)
-    session[INTENT] = {"provider": provider, "action": action, "next": target}
+    session[_intent_key(provider)] = {"provider": provider, "action": action, "next": target}
     return client.authorize_redirect(url_for("auth.oauth_callback", provider=provider, _external=True))
 
 
 @bp.get("/oauth/<provider>/callback")
 def oauth_callback(provider: str):
     client = _provider_or_404(provider)
-    intent = session.pop(INTENT, None)
+    intent = session.pop(_intent_key(provider), None)
     if intent is None or intent.get("provider") != provider:
         abort(400)  # no consent was started here: a forged, stale or replayed callback
     label = oauth.PROVIDERS[provider].label
@@ -78,6 +78,11 @@ def oauth_callback(provider: str):
             intent, _("%(provider)s is not answering properly right now. Try again in a moment.", provider=label)
         )
     return ACTIONS[intent["action"]](profile, intent)
+
+
+def _intent_key(provider: str) -> str:
+    """Per provider: a Kakao login started in one tab does not spoil a Discord one in another."""
+    return f"oauth_intent_{provider}"
 
 
 def _fetch_profile(client, provider: str) -> social.ProviderProfile:
