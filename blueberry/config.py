@@ -132,6 +132,8 @@ class Config:
     EMAIL_VERIFY_MAX_AGE_S = 2 * 24 * 3600
     PASSWORD_RESET_MAX_AGE_S = 3600
     PASSWORD_RESET_LIMIT = os.environ.get("PASSWORD_RESET_LIMIT", "5 per hour")
+    # Saving an address and resending its link each send a mail.
+    EMAIL_SEND_LIMIT = os.environ.get("EMAIL_SEND_LIMIT", "10 per hour")
 
     TESTING = False
 

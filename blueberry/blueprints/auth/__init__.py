@@ -131,4 +131,5 @@ def too_many_attempts(error):
     return render_template("auth/login.html", form=form), 429
 
 
+from blueberry.blueprints.auth import email as _email_routes  # noqa: E402,F401 (its routes)
 from blueberry.blueprints.auth import social as _social_routes  # noqa: E402,F401 (its routes)

@@ -140,6 +140,7 @@ def _accounts_context() -> dict:
         "social_accounts": current_user.social_accounts,
         "connectable": [p for p in oauth.enabled() if p.name not in linked],
         "labels": {name: provider.label for name, provider in oauth.PROVIDERS.items()},
+        "email_form": None,  # the email fragment shows the stored address (settings/email.py posts it)
     }
 
 
@@ -168,3 +169,6 @@ def language():
             db.session.commit()
         refresh()
     return redirect(safe_next(request.form.get("next"), url_for("main.home")), 303)
+
+
+from blueberry.blueprints.settings import email as _email_routes  # noqa: E402,F401 (its routes)
