@@ -7,6 +7,8 @@ nothing queued an item is written at once, so there is no added delay at low loa
 the items that arrive during one commit go together in the next. Fewer, shorter write
 transactions also mean fewer SQLite lock hand-overs between the worker processes.
 
+Under SQLite, a batch that finds the other process writing does not wait inside SQLite (which
+would freeze this whole process); it rolls back and tries again after a cooperative sleep.
 If a batch fails, its items are tried one by one, so one bad item fails only its own ticket.
 Work nobody waits for (delivered receipts) may also wait `gather_s` for more to arrive.
 """
@@ -17,11 +19,14 @@ import time
 from collections.abc import Callable
 
 from flask import Flask, current_app
+from sqlalchemy.exc import OperationalError
 
+from blueberry.database import is_locked, locked_fails_at_once
 from blueberry.extensions import db
 
 log = logging.getLogger(__name__)
 BATCH_LIMIT = 200
+LOCK_RETRY_S, LOCK_RETRY_MAX_S, LOCK_WAIT_S = 0.0005, 0.01, 5.0  # the usual busy timeout, cooperatively
 
 
 class Ticket:
@@ -86,9 +91,22 @@ class Batcher:
             ticket.set(result)
 
     def _commit(self, items: list) -> list:
+        """Handle and commit; while another process holds SQLite's write lock, wait cooperatively."""
+        delay, deadline = LOCK_RETRY_S, time.monotonic() + LOCK_WAIT_S
+        while True:
+            try:
+                return self._commit_once(items)
+            except OperationalError as error:
+                if not is_locked(error) or time.monotonic() > deadline:
+                    raise
+            time.sleep(delay)  # gevent's sleep: this process's other greenlets go on meanwhile
+            delay = min(delay * 2, LOCK_RETRY_MAX_S)
+
+    def _commit_once(self, items: list) -> list:
         with self.app.app_context():
             try:
-                results = self.handle(items)
+                with locked_fails_at_once():
+                    results = self.handle(items)
                 db.session.commit()
                 return results
             except Exception:

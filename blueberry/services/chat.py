@@ -18,7 +18,7 @@ from types import SimpleNamespace
 
 import redis
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, func, insert, select, tuple_, update
+from sqlalchemy import bindparam, case, func, insert, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -110,7 +110,7 @@ def post_messages(sends: list[Send]) -> list[tuple[dict, bool]]:
     if not sends:
         return []
     connection, now = db.session.connection(), utcnow()
-    members = _members_of(connection, {send.conversation_id for send in sends})
+    members, names = _members_of(connection, {send.conversation_id for send in sends})
     seqs = _reserve_seqs(connection, [send.conversation_id for send in sends], now)
     rows = [_message_row(send, seq, now) for send, seq in zip(sends, seqs, strict=True)]
     created = set(connection.execute(_insert_messages(connection), rows).scalars())
@@ -129,28 +129,34 @@ def post_messages(sends: list[Send]) -> list[tuple[dict, bool]]:
     if len(new) < len(rows):  # retries get the message stored before; nobody is told again
         stored = _stored_before(rows, created) | stored
     if new:
-        _announce([stored[(row["sender_id"], row["client_id"])] for _, row in new], members)
+        _announce([stored[(row["sender_id"], row["client_id"])] for _, row in new], members, names)
     return [(stored[(row["sender_id"], row["client_id"])], row["id"] in created) for row in rows]
 
 
-def _members_of(connection, conversation_ids: set) -> dict[str, list[int]]:
+def _members_of(connection, conversation_ids: set) -> tuple[dict[str, list[int]], dict[int, str]]:
+    """(conversation id → member ids, member id → display name): senders are members too."""
     members: dict = defaultdict(list)
-    for cid, uid in connection.execute(_MEMBERS, {"ids": list(conversation_ids)}):
+    names = {}
+    for cid, uid, name in connection.execute(_MEMBERS, {"ids": list(conversation_ids)}):
         members[str(cid)].append(uid)
-    return members
+        names[uid] = name
+    return members, names
 
 
 def _reserve_seqs(connection, conversation_ids: list, now) -> list[int]:
     """The next sequence numbers, in order, for sends to these conversations (the same may repeat).
 
-    Conversations are taken in id order: two batches lock their rows in the same order (no
-    deadlock under PostgreSQL)."""
+    One UPDATE for the batch; each conversation's counter moves by its number of sends. A
+    conversation missing from the answer does not exist (the send fails, KeyError)."""
     wanted = Counter(conversation_ids)
-    last = {
-        cid: connection.execute(_ADD_SEQ, {"cid": cid, "n": wanted[cid], "now": now}).scalar_one()
-        for cid in sorted(wanted, key=str)
-    }
-    next_seq = {cid: last[cid] - n + 1 for cid, n in wanted.items()}
+    step = case({cid: n for cid, n in wanted.items()}, value=_conversation.c.id)
+    bump = (
+        update(_conversation)
+        .where(_conversation.c.id.in_(list(wanted)))
+        .values(last_seq=_conversation.c.last_seq + step, updated_at=now)
+        .returning(_conversation.c.id, _conversation.c.last_seq)
+    )
+    next_seq = {cid: last - wanted[cid] + 1 for cid, last in connection.execute(bump)}
     seqs = []
     for cid in conversation_ids:
         seqs.append(next_seq[cid])
@@ -204,12 +210,11 @@ def _insert_messages(connection):
     return _INSERT_MESSAGES[connection.dialect.name]
 
 
-def _announce(messages: list[dict], members: dict[str, list[int]]) -> None:
+def _announce(messages: list[dict], members: dict[str, list[int]], names: dict[int, str]) -> None:
     """message.new on each conversation; conversation.updated, with unread counts, to the others."""
     others = {m["id"]: [uid for uid in members[m["conversation_id"]] if uid != m["sender_id"]] for m in messages}
     recipients = list({uid for uids in others.values() for uid in uids})
     connection = db.session.connection()
-    names = dict(connection.execute(_NAMES, {"ids": list({m["sender_id"] for m in messages})}).all())
     unread: dict = defaultdict(dict)
     for uid, cid, count in connection.execute(_UNREAD, {"ids": recipients}) if recipients else ():
         unread[uid][str(cid)] = count
@@ -228,14 +233,10 @@ _conversation, _message, _receipt, _member, _user = (
     Conversation.__table__, Message.__table__, DeliveryReceipt.__table__, ConversationMember.__table__,
     User.__table__,
 )  # fmt: skip
-_MEMBERS = select(_member.c.conversation_id, _member.c.user_id).where(
-    _member.c.conversation_id.in_(bindparam("ids", expanding=True))
-)
-_ADD_SEQ = (  # the row lock orders concurrent senders (PostgreSQL; SQLite writes serially)
-    update(_conversation)
-    .where(_conversation.c.id == bindparam("cid"))
-    .values(last_seq=_conversation.c.last_seq + bindparam("n"), updated_at=bindparam("now"))
-    .returning(_conversation.c.last_seq)
+_MEMBERS = (
+    select(_member.c.conversation_id, _member.c.user_id, _user.c.display_name)
+    .join(_user, _user.c.id == _member.c.user_id)
+    .where(_member.c.conversation_id.in_(bindparam("ids", expanding=True)))
 )
 _INSERT_MESSAGES = {
     name: dialect_insert(_message)
@@ -243,7 +244,6 @@ _INSERT_MESSAGES = {
     .returning(_message.c.id)
     for name, dialect_insert in (("sqlite", sqlite_insert), ("postgresql", postgresql_insert))
 }
-_NAMES = select(_user.c.id, _user.c.display_name).where(_user.c.id.in_(bindparam("ids", expanding=True)))
 _UNREAD = (  # per user and conversation: messages from others after what the user has read
     select(_member.c.user_id, _message.c.conversation_id, func.count())
     .join(_message, _message.c.conversation_id == _member.c.conversation_id)
