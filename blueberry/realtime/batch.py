@@ -57,6 +57,7 @@ class Batcher:
         self.app, self.name, self.handle, self.gather_s = app, name, handle, gather_s
         self.queue: list[tuple[object, Ticket]] = []
         self.lock, self.wakeup = threading.Lock(), threading.Event()
+        self.lock_retries = 0  # batches that found another process writing and tried again
         threading.Thread(target=self._run, name=f"bb-batch-{name}", daemon=True).start()
 
     def submit(self, item) -> Ticket:
@@ -99,6 +100,7 @@ class Batcher:
             except OperationalError as error:
                 if not is_locked(error) or time.monotonic() > deadline:
                     raise
+            self.lock_retries += 1
             time.sleep(delay)  # gevent's sleep: this process's other greenlets go on meanwhile
             delay = min(delay * 2, LOCK_RETRY_MAX_S)
 

@@ -1,6 +1,8 @@
 """Group commit (realtime.batch) with the chat send path, against real SQLite and Redis."""
 
+import sqlite3
 import threading
+import time
 import uuid
 
 import pytest
@@ -59,3 +61,19 @@ def test_one_bad_item_fails_only_its_own_ticket(app, conversation):
         bad.wait(10)
     db.session.remove()
     assert set(db.session.scalars(select(Message.client_id))) == {"first", "good"}
+
+
+def test_a_batch_waits_its_turn_while_another_process_writes(app, conversation, db_path):
+    """The write fails at once while another connection holds SQLite's lock, and is retried."""
+    conversation_id, mina = conversation
+    other = sqlite3.connect(db_path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process is writing
+    batcher = Batcher(app, "test-locked", chat.post_messages)
+    ticket = batcher.submit(chat.Send(conversation_id, mina, "waits", "after the lock"))
+    time.sleep(0.3)
+    assert not ticket.done.is_set() and batcher.lock_retries > 0  # retrying, not failed, not stuck in SQLite
+    other.execute("COMMIT")
+    data, created = ticket.wait(5)
+    assert created and data["content"] == "after the lock"
+    db.session.remove()
+    assert db.session.scalars(select(Message.client_id)).all() == ["waits"]
