@@ -249,13 +249,22 @@ def clean_signal(frame: dict) -> dict | None:
     if isinstance(description, dict):
         kind, sdp = description.get("type"), description.get("sdp")
         if kind in ("offer", "answer") and isinstance(sdp, str) and len(sdp) <= MAX_SDP:
-            return {"description": {"type": kind, "sdp": sdp}}
+            return {"description": {"type": kind, "sdp": sdp}} | _call_of(frame)
         return None
     if candidate is None:
         return {"candidate": None}  # end of candidates
     if isinstance(candidate, dict) and _valid_candidate(candidate):
         return {"candidate": {key: candidate.get(key) for key in CANDIDATE_FIELDS}}
     return None
+
+
+def _call_of(frame: dict) -> dict:
+    """Which offer a description belongs to (the caller numbers them; the answer repeats it),
+    so a caller that offered twice takes only the answer to its latest offer."""
+    call = frame.get("call")
+    if isinstance(call, int) and not isinstance(call, bool) and 0 <= call < 2**31:
+        return {"call": call}
+    return {}
 
 
 def _valid_candidate(candidate: dict) -> bool:

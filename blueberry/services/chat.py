@@ -115,6 +115,18 @@ def post_messages(sends: list[Send]) -> list[tuple[dict, bool]]:
     rows = [_message_row(send, seq, now) for send, seq in zip(sends, seqs, strict=True)]
     created = set(connection.execute(_insert_messages(connection), rows).scalars())
     new = [(send, row) for send, row in zip(sends, rows, strict=True) if row["id"] in created]
+    attachments = _insert_receipts_and_attachments(connection, new, members, now)
+    stored = {(row["sender_id"], row["client_id"]): _row_data(row, attachment)
+              for row, attachment in _with_attachments(new, attachments)}  # fmt: skip
+    if len(new) < len(rows):  # retries get the message stored before; nobody is told again
+        stored = _stored_before(rows, created) | stored
+    if new:
+        _announce([stored[(row["sender_id"], row["client_id"])] for _, row in new], members, names)
+    return [(stored[(row["sender_id"], row["client_id"])], row["id"] in created) for row in rows]
+
+
+def _insert_receipts_and_attachments(connection, new: list, members: dict, now) -> list[dict]:
+    """A `sent` receipt per other member of each new message, and the uploads' rows (returned)."""
     receipts = [
         {"message_id": row["id"], "user_id": uid, "status": "sent", "updated_at": now}
         for send, row in new for uid in members[str(send.conversation_id)] if uid != send.sender_id
@@ -124,13 +136,7 @@ def post_messages(sends: list[Send]) -> list[tuple[dict, bool]]:
     attachments = [_attachment_row(send, row) for send, row in new if send.upload is not None]
     if attachments:
         connection.execute(insert(Attachment.__table__), attachments)
-    stored = {(row["sender_id"], row["client_id"]): _row_data(row, attachment)
-              for row, attachment in _with_attachments(new, attachments)}  # fmt: skip
-    if len(new) < len(rows):  # retries get the message stored before; nobody is told again
-        stored = _stored_before(rows, created) | stored
-    if new:
-        _announce([stored[(row["sender_id"], row["client_id"])] for _, row in new], members, names)
-    return [(stored[(row["sender_id"], row["client_id"])], row["id"] in created) for row in rows]
+    return attachments
 
 
 def _members_of(connection, conversation_ids: set) -> tuple[dict[str, list[int]], dict[int, str]]:

@@ -180,9 +180,12 @@ def test_the_room_relays_signals_between_its_two_members_only(app, make_user, li
     assert next_of(mina_ws, "room.peer_joined")["data"]["started_at"] == second["started_at"]
 
     offer = {"type": "offer", "sdp": "v=0\r\n"}
-    send(mina_ws, "signal", description=offer)
+    send(mina_ws, "signal", description=offer, call=2)
     relayed = next_of(jun_ws, "room.signal")["data"]
     assert relayed["description"] == offer and relayed["from"] == people["mina"][0].id
+    assert relayed["call"] == 2  # which offer: the answer repeats it, the caller takes only the latest's
+    send(mina_ws, "signal", description=offer, call="2; drop table")
+    assert "call" not in next_of(jun_ws, "room.signal")["data"]
     send(jun_ws, "signal", candidate={"candidate": "candidate:1 1 udp 1 127.0.0.1 5000 typ host", "sdpMid": "0",
                                       "sdpMLineIndex": 0, "onclick": "x"})  # fmt: skip
     assert "onclick" not in next_of(mina_ws, "room.signal")["data"]["candidate"]

@@ -9,7 +9,7 @@
   var iceServers = JSON.parse(text.ice || "[]");
   var stateEl = document.getElementById("call-state"), timerEl = document.getElementById("call-timer");
   var audio = document.getElementById("remote-audio"), muteBtn = document.getElementById("mute");
-  var pc = null, ws = null, stream = null, ended = false, retries = 0, signals = Promise.resolve();
+  var pc = null, ws = null, stream = null, ended = false, retries = 0, signals = Promise.resolve(), callNumber = 0;
 
   function show(message, connection) {
     stateEl.textContent = message;
@@ -37,11 +37,13 @@
     };
     return pc;
   }
+  // Offers are numbered: when the caller offers twice (a repeated "peer joined"), the callee
+  // answers both, and only the answer to the latest offer may be applied.
   function call() {
-    var peer = newPeer();
+    var peer = newPeer(), number = ++callNumber;
     show(text.textConnecting);
     return peer.createOffer().then(function (offer) { return peer.setLocalDescription(offer); })
-      .then(function () { send({ type: "signal", description: peer.localDescription.toJSON() }); });
+      .then(function () { send({ type: "signal", call: number, description: peer.localDescription.toJSON() }); });
   }
   function onSignal(data) {
     if (data.description && data.description.type === "offer") {
@@ -49,8 +51,9 @@
       return peer.setRemoteDescription(data.description)
         .then(function () { return peer.createAnswer(); })
         .then(function (answer) { return peer.setLocalDescription(answer); })
-        .then(function () { send({ type: "signal", description: peer.localDescription.toJSON() }); });
+        .then(function () { send({ type: "signal", call: data.call, description: peer.localDescription.toJSON() }); });
     }
+    if (data.description && data.call !== callNumber) return;  // the answer to an offer replaced since
     if (data.description && pc) return pc.setRemoteDescription(data.description);
     if ("candidate" in data && pc) return pc.addIceCandidate(data.candidate || undefined).catch(function () {});
   }
