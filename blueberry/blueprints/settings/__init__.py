@@ -29,7 +29,7 @@ def _render_checked(page: str, fragment: str, form):
     return render_form(page, fragment, form)
 
 
-def _saved(message: str, endpoint: str):
+def saved(message: str, endpoint: str):
     """After a save, reload the page with a notice (htmx by HX-Redirect, forms by PRG)."""
     flash(message, "success")
     if is_htmx():
@@ -63,7 +63,7 @@ def profile():
         return render_form(page, fragment, form)
     db.session.commit()
     refresh()  # the language may just have changed
-    return _saved(_("Profile saved."), "settings.profile")
+    return saved(_("Profile saved."), "settings.profile")
 
 
 @bp.route("/matching", methods=["GET", "POST"], endpoint="matching")
@@ -85,7 +85,7 @@ def matching_settings():
         setting, form.age_min.data, form.age_max.data, form.radius_km.data, form.preferred_gender.data
     )
     db.session.commit()
-    return _saved(_("Match settings saved."), "settings.matching")
+    return saved(_("Match settings saved."), "settings.matching")
 
 
 def _password_key() -> str:
@@ -105,23 +105,23 @@ def accounts_settings():
     form = PasswordForm()
     page, fragment = "settings/accounts.html", "settings/_password_form.html"
     if not form.validate_on_submit():
-        return render_form(page, fragment, form, **_accounts_context())
+        return render_form(page, fragment, form, **accounts_context())
     try:
         accounts.change_password(current_user, form.current_password.data, form.new_password.data)
     except FieldError as error:
         db.session.rollback()
         apply_field_error(form, error)
-        return render_form(page, fragment, form, **_accounts_context())
+        return render_form(page, fragment, form, **accounts_context())
     ended = sessions.revoke_other_sessions(current_user, session.get(SESSION_TOKEN))
     db.session.commit()
-    return _saved(_("Password changed. %(n)d other sessions were signed out.", n=ended), "settings.accounts")
+    return saved(_("Password changed. %(n)d other sessions were signed out.", n=ended), "settings.accounts")
 
 
 def _set_first_password():
     form = SetPasswordForm()
     page, fragment = "settings/accounts.html", "settings/_password_form.html"
     if not form.validate_on_submit():
-        return render_form(page, fragment, form, **_accounts_context())
+        return render_form(page, fragment, form, **accounts_context())
     if not recently_authenticated():
         return redirect(url_for("auth.reauth", next=url_for("settings.accounts")), 303)
     try:
@@ -129,12 +129,12 @@ def _set_first_password():
     except FieldError as error:
         db.session.rollback()
         apply_field_error(form, error)
-        return render_form(page, fragment, form, **_accounts_context())
+        return render_form(page, fragment, form, **accounts_context())
     db.session.commit()
-    return _saved(_("Password set. You can now also log in with your username and password."), "settings.accounts")
+    return saved(_("Password set. You can now also log in with your username and password."), "settings.accounts")
 
 
-def _accounts_context() -> dict:
+def accounts_context() -> dict:
     linked = {account.provider for account in current_user.social_accounts}
     return {
         "social_accounts": current_user.social_accounts,
@@ -155,7 +155,7 @@ def disconnect_social(account_id: int):
         return redirect(url_for("settings.accounts"), 303)
     db.session.commit()
     label = oauth.PROVIDERS[account.provider].label
-    return _saved(_("%(provider)s is no longer linked.", provider=label), "settings.accounts")
+    return saved(_("%(provider)s is no longer linked.", provider=label), "settings.accounts")
 
 
 @bp.post("/language")

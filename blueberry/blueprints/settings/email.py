@@ -2,14 +2,10 @@
 
 from flask import current_app, render_template
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
-from wtforms import StringField
-from wtforms.validators import DataRequired, Length
 
-from blueberry.blueprints.settings import _accounts_context, _saved, bp
-from blueberry.blueprints.settings.forms import PasswordForm, SetPasswordForm
+from blueberry.blueprints.settings import accounts_context, bp, saved
+from blueberry.blueprints.settings.forms import EmailForm, PasswordForm, SetPasswordForm
 from blueberry.extensions import db, limiter
 from blueberry.forms import apply_field_error
 from blueberry.htmx import is_htmx
@@ -18,10 +14,6 @@ from blueberry.services.errors import FieldError
 
 FRAGMENT = "settings/_email_form.html"
 SEND_SCOPE = "email-send"
-
-
-class EmailForm(FlaskForm):
-    email = StringField(_l("Email address"), validators=[DataRequired(), Length(max=email_service.MAX_EMAIL)])
 
 
 def _send_limit() -> str:
@@ -38,7 +30,7 @@ def _render(form: EmailForm):
     if is_htmx():
         return render_template(FRAGMENT, email_form=form), status
     password_form = (PasswordForm if current_user.has_password else SetPasswordForm)(formdata=None)
-    context = {**_accounts_context(), "form": password_form, "email_form": form}
+    context = {**accounts_context(), "form": password_form, "email_form": form}
     return render_template("settings/accounts.html", **context), status
 
 
@@ -58,8 +50,8 @@ def email_settings():
         return _render(form)
     db.session.commit()
     if not sent:
-        return _saved(_("That is already your verified address."), "settings.accounts")
-    return _saved(
+        return saved(_("That is already your verified address."), "settings.accounts")
+    return saved(
         _("We sent a link to %(email)s. Open it to confirm the address.", email=current_user.email), "settings.accounts"
     )
 
@@ -76,4 +68,4 @@ def resend_verification():
         apply_field_error(form, error)
         return _render(form)
     db.session.commit()
-    return _saved(_("We sent a new link to %(email)s.", email=current_user.email), "settings.accounts")
+    return saved(_("We sent a new link to %(email)s.", email=current_user.email), "settings.accounts")

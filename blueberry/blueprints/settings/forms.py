@@ -5,12 +5,13 @@ from functools import cache
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, SelectField
+from wtforms import PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from blueberry.forms import LANGUAGE_CHOICES, PersonForm, SmallIntegerField, display_name_field, in_range
 from blueberry.models.user import MAX_AGE, MIN_AGE
+from blueberry.services.email import MAX_EMAIL
 
 
 @cache
@@ -57,3 +58,7 @@ class SetPasswordForm(FlaskForm):
 
     new_password = PasswordForm.new_password
     confirm_password = PasswordForm.confirm_password
+
+
+class EmailForm(FlaskForm):
+    email = StringField(_l("Email address"), validators=[DataRequired(), Length(max=MAX_EMAIL)])
