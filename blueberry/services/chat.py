@@ -1,4 +1,4 @@
-"""The chat core: post (exactly once), replay, receipts, deletion, for any number of members.
+"""The chat core: post (exactly once), replay, deletion, for any number of members (receipts: receipts.py).
 
 Messages are stored first and published after the commit (`bb:conv:<uuid>`): a client that
 missed something asks for what came after the last sequence number it has. Every created
@@ -27,11 +27,9 @@ from blueberry.extensions import db, get_redis
 from blueberry.models import Attachment, Conversation, ConversationMember, DeliveryReceipt, Message, User
 from blueberry.models.base import utcnow
 from blueberry.realtime.events import (
-    CONVERSATION_READ,
     CONVERSATION_UPDATED,
     MESSAGE_DELETED,
     MESSAGE_NEW,
-    RECEIPT_UPDATED,
     conversation_topic,
     publish_on_commit,
     user_topic,
@@ -353,50 +351,6 @@ def messages_before(conversation_id: uuid.UUID, before_seq: int | None, limit: i
     return list(reversed(db.session.scalars(query.order_by(Message.seq.desc()).limit(limit)).all()))
 
 
-def mark_delivered(deliveries: list[tuple[int, uuid.UUID]]) -> list[dict]:
-    """(recipient, message) receipts still `sent` become `delivered`; the changes, for publishing."""
-    if not deliveries:
-        return []
-    keys = {"pairs": [(mid, uid) for uid, mid in deliveries], "message_ids": list({mid for _, mid in deliveries})}
-    changed = db.session.connection().execute(_DELIVERED, keys | {"now": utcnow()})
-    return [{"message_id": str(mid), "user_id": uid, "status": "delivered"} for uid, mid in changed]
-
-
-_DELIVERED = (
-    update(_receipt)
-    .where(_receipt.c.status == "sent")
-    .where(_receipt.c.message_id.in_(bindparam("message_ids", expanding=True)))  # the index finds these…
-    .where(tuple_(_receipt.c.message_id, _receipt.c.user_id).in_(bindparam("pairs", expanding=True)))  # …exactly
-    .values(status="delivered", updated_at=bindparam("now"))
-    .returning(_receipt.c.user_id, _receipt.c.message_id)
-)
-
-
-def mark_read(conversation_id: uuid.UUID, user_id: int, up_to_seq: int) -> list[dict]:
-    """The user has seen everything up to `up_to_seq`; the receipt changes others may see."""
-    me = member(conversation_id, user_id)
-    if me is None or up_to_seq <= me.last_read_seq:
-        return []
-    me.last_read_seq = up_to_seq
-    unread = select(Message.id).where(Message.conversation_id == conversation_id, Message.seq <= up_to_seq)
-    changed = db.session.execute(
-        update(DeliveryReceipt)
-        .where(DeliveryReceipt.user_id == user_id, DeliveryReceipt.status != "read")
-        .where(DeliveryReceipt.message_id.in_(unread))
-        .values(status="read", updated_at=utcnow())
-        .returning(DeliveryReceipt.message_id)
-    ).scalars()
-    receipts = [{"message_id": str(mid), "user_id": user_id, "status": "read"} for mid in changed]
-    db.session.flush()  # the reader's badge, in every window, from the new read position
-    publish_on_commit(user_topic(user_id), CONVERSATION_READ, {"unread_total": unread_total(user_id)})
-    return [] if me.hide_read_receipts else receipts
-
-
-def publish_receipts(conversation_id: uuid.UUID, receipts: list[dict]) -> None:
-    for receipt in receipts:
-        publish_on_commit(conversation_topic(conversation_id), RECEIPT_UPDATED, receipt)
-
-
 def delete_message(conversation_id: uuid.UUID, message_id, user_id: int) -> Message:
     """Delete my message for everyone (a tombstone stays); FieldError if it is not mine."""
     message = db.session.get(Message, _uuid(message_id)) if _uuid(message_id) else None
@@ -414,29 +368,6 @@ def _uuid(value) -> uuid.UUID | None:
         return uuid.UUID(str(value))
     except ValueError:
         return None
-
-
-def receipt_status(message_ids: list, viewer: ConversationMember) -> dict:
-    """For a sender's messages: the furthest status any recipient reached, as the viewer may see it."""
-    if not message_ids:
-        return {}
-    rank = {"sent": 0, "delivered": 1, "read": 2}
-    rows = db.session.execute(
-        select(DeliveryReceipt.message_id, DeliveryReceipt.status, ConversationMember.hide_read_receipts)
-        .join(Message, Message.id == DeliveryReceipt.message_id)
-        .join(
-            ConversationMember,
-            (ConversationMember.conversation_id == Message.conversation_id)
-            & (ConversationMember.user_id == DeliveryReceipt.user_id),
-        )
-        .where(DeliveryReceipt.message_id.in_(message_ids))
-    )
-    best: dict = {}
-    for message_id, status, hidden in rows:
-        shown = "delivered" if status == "read" and (hidden or viewer.hide_read_receipts) else status
-        if message_id not in best or rank[shown] > rank[best[message_id]]:
-            best[message_id] = shown
-    return best
 
 
 def unread_total(user_id: int) -> int:

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from blueberry.extensions import db
 from blueberry.models import DeliveryReceipt, Message
-from blueberry.services import chat, safety
+from blueberry.services import chat, receipts, safety
 from blueberry.services.conversation import conversations_of, start_direct
 from blueberry.services.errors import FieldError
 
@@ -49,8 +49,8 @@ def test_messages_get_consecutive_sequence_numbers_and_receipts(pair, conversati
     second, _ = chat.post_message(conversation.id, jun.id, "c2", "hi!")
     db.session.commit()
     assert created and (first["seq"], second["seq"]) == (1, 2) and first["content"] == "hello"
-    receipts = db.session.execute(select(DeliveryReceipt.user_id, DeliveryReceipt.status)).all()
-    assert sorted(receipts) == sorted([(jun.id, "sent"), (mina.id, "sent")])  # one per recipient
+    stored = db.session.execute(select(DeliveryReceipt.user_id, DeliveryReceipt.status)).all()
+    assert sorted(stored) == sorted([(jun.id, "sent"), (mina.id, "sent")])  # one per recipient
 
 
 def test_the_same_client_id_lands_once(pair, conversation):
@@ -76,19 +76,19 @@ def test_receipts_move_forward_and_hidden_reads_stay_delivered(pair, conversatio
     sent, _ = chat.post_message(conversation.id, mina.id, "c1", "hello")
     db.session.commit()
     message = db.session.get(Message, uuid.UUID(sent["id"]))
-    assert chat.mark_delivered([(jun.id, message.id), (mina.id, message.id)]) == [
+    assert receipts.mark_delivered([(jun.id, message.id), (mina.id, message.id)]) == [
         {"message_id": str(message.id), "user_id": jun.id, "status": "delivered"}
     ]  # the sender has no receipt for their own message
-    assert chat.mark_delivered([(jun.id, message.id)]) == []  # once
+    assert receipts.mark_delivered([(jun.id, message.id)]) == []  # once
     minas = chat.member(conversation.id, mina.id)
-    assert chat.receipt_status([message.id], minas) == {message.id: "delivered"}
+    assert receipts.receipt_status([message.id], minas) == {message.id: "delivered"}
     chat.member(conversation.id, jun.id).hide_read_receipts = True
-    assert chat.mark_read(conversation.id, jun.id, 1) == []  # read, but not told
+    assert receipts.mark_read(conversation.id, jun.id, 1) == []  # read, but not told
     db.session.commit()
-    assert chat.receipt_status([message.id], minas) == {message.id: "delivered"}
+    assert receipts.receipt_status([message.id], minas) == {message.id: "delivered"}
     assert chat.unread_counts(jun.id) == {}
     chat.member(conversation.id, jun.id).hide_read_receipts = False
-    assert chat.receipt_status([message.id], minas) == {message.id: "read"}
+    assert receipts.receipt_status([message.id], minas) == {message.id: "read"}
 
 
 def test_only_the_sender_deletes_and_a_tombstone_stays(pair, conversation):
@@ -156,7 +156,7 @@ def test_the_recipient_hears_of_the_message_and_of_reading_it_with_the_unread_to
     chat.post_message(conversation.id, mina.id, "c1", "one")
     chat.post_message(conversation.id, mina.id, "c2", "two")
     db.session.commit()
-    chat.mark_read(conversation.id, jun.id, 1)
+    receipts.mark_read(conversation.id, jun.id, 1)
     db.session.commit()
     events = []
     while message := pubsub.get_message(timeout=0.5):
@@ -192,8 +192,8 @@ def test_a_batch_of_sends_is_ordered_per_conversation_and_retries_land_once(pair
     assert results[3][0]["content"] == "stored earlier" and results[4][0]["id"] == results[0][0]["id"]
     stored = db.session.scalars(select(Message.content).order_by(Message.conversation_id, Message.seq)).all()
     assert sorted(stored) == sorted(["stored earlier", "one", "two", "elsewhere"])
-    receipts = db.session.execute(select(DeliveryReceipt.user_id, func.count()).group_by(DeliveryReceipt.user_id))
-    assert dict(receipts.all()) == {jun.id: 3, mina.id: 1}  # nobody has a receipt for their own message
+    per_user = db.session.execute(select(DeliveryReceipt.user_id, func.count()).group_by(DeliveryReceipt.user_id))
+    assert dict(per_user.all()) == {jun.id: 3, mina.id: 1}  # nobody has a receipt for their own message
     told = [json.loads(m["data"].partition("\n")[2]) for m in iter(lambda: pubsub.get_message(timeout=1), None)]
     updates = [e["data"] for e in told if e["type"] == "conversation.updated"]
     assert [u["content"] for u in updates] == ["stored earlier", "one", "elsewhere"]  # not the retries, not his own

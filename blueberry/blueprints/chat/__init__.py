@@ -38,7 +38,7 @@ from blueberry.realtime.events import (
     session_topic,
 )
 from blueberry.realtime.ws import LiveSocket, check_handshake, listening
-from blueberry.services import chat
+from blueberry.services import chat, receipts
 from blueberry.services import upload as upload_service
 from blueberry.services.accounts import canonical_username
 from blueberry.services.conversation import conversations_of, partner_of, start_direct
@@ -118,7 +118,7 @@ def conversation(conversation_id):
 
 def _page_context(me: ConversationMember, messages: list) -> dict:
     mine = [m.id for m in messages if m.sender_id == me.user_id]
-    statuses = chat.receipt_status(mine, me)
+    statuses = receipts.receipt_status(mine, me)
     return {
         "me": me,
         "partner": partner_of(me.conversation_id, me.user_id),

@@ -30,7 +30,7 @@ from blueberry.realtime.events import (
 )
 from blueberry.realtime.hub import Listener
 from blueberry.realtime.ws import CLOSE_SESSION_ENDED, CLOSE_TRY_AGAIN, FRAMES_WAITING, LiveSocket
-from blueberry.services import chat
+from blueberry.services import chat, receipts
 from blueberry.services.errors import FieldError
 
 log = logging.getLogger(__name__)
@@ -49,9 +49,9 @@ def store_sends(sends: list[chat.Send]) -> list:
 def store_deliveries(deliveries: list[tuple]) -> list[None]:
     """The delivery batch: (conversation, recipient, message ids) → delivered, senders told."""
     conversation_of = {(uid, mid): cid for cid, uid, message_ids in deliveries for mid in message_ids}
-    for receipt in chat.mark_delivered(list(conversation_of)):
+    for receipt in receipts.mark_delivered(list(conversation_of)):
         cid = conversation_of[(receipt["user_id"], uuid.UUID(receipt["message_id"]))]
-        chat.publish_receipts(cid, [receipt])
+        receipts.publish_receipts(cid, [receipt])
     return [None] * len(deliveries)
 
 
@@ -188,8 +188,8 @@ class ConversationConnection:
         if not isinstance(up_to, int) or isinstance(up_to, bool) or up_to < 0:
             self.live.send_error("bad_up_to_seq", "up_to_seq must be a sequence number.")
             return
-        receipts = chat.mark_read(self.conversation_id, self.user_id, up_to)
-        chat.publish_receipts(self.conversation_id, receipts)
+        changed = receipts.mark_read(self.conversation_id, self.user_id, up_to)
+        receipts.publish_receipts(self.conversation_id, changed)
         db.session.commit()
 
     def on_delete(self, frame: dict) -> None:
