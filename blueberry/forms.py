@@ -6,9 +6,9 @@ field they name.
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectField, StringField, TextAreaField
+from wtforms import IntegerField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional
 
 from blueberry.htmx import render_page_or_fragment
 from blueberry.models.safety import REPORT_REASONS
@@ -48,6 +48,18 @@ class PersonForm(FlaskForm):
     )
     gender = SelectField(_l("Gender"), choices=gender_choices, validators=[DataRequired()])
     phone = StringField(_l("Phone (optional)"), validators=[Optional(), Length(max=25)])
+
+
+class NewPasswordForm(FlaskForm):
+    """A new password, typed twice: setting a first one, changing it, resetting it by email."""
+
+    new_password = PasswordField(
+        _l("New password"), validators=[DataRequired(), Length(min=8, max=128, message=_l("Use 8 to 128 characters."))]
+    )
+    confirm_password = PasswordField(
+        _l("Repeat new password"),
+        validators=[DataRequired(), EqualTo("new_password", message=_l("The two passwords differ."))],
+    )
 
 
 def display_name_field(required: bool) -> StringField:

@@ -5,28 +5,18 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms import StringField
+from wtforms.validators import DataRequired, Length
 
 from blueberry.blueprints.auth import bp
 from blueberry.extensions import db, limiter
-from blueberry.forms import apply_field_error, render_form
+from blueberry.forms import NewPasswordForm, apply_field_error, render_form
 from blueberry.services import email as email_service
 from blueberry.services.errors import FieldError
 
 
 class ForgotPasswordForm(FlaskForm):
     email = StringField(_l("Email address"), validators=[DataRequired(), Length(max=email_service.MAX_EMAIL)])
-
-
-class ResetPasswordForm(FlaskForm):
-    new_password = PasswordField(
-        _l("New password"), validators=[DataRequired(), Length(min=8, max=128, message=_l("Use 8 to 128 characters."))]
-    )
-    confirm_password = PasswordField(
-        _l("Repeat new password"),
-        validators=[DataRequired(), EqualTo("new_password", message=_l("The two passwords differ."))],
-    )
 
 
 def _reset_limit() -> str:
@@ -76,7 +66,7 @@ def reset_password(token: str):
         email_service.check_reset_token(token)
     except FieldError as error:
         return render_template("auth/reset.html", form=None, link_error=error.message), 400
-    form = ResetPasswordForm()
+    form = NewPasswordForm()
     if not form.validate_on_submit():
         return render_form("auth/reset.html", "auth/reset.html", form, token=token)
     try:

@@ -7,9 +7,16 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms.validators import DataRequired, Length
 
-from blueberry.forms import LANGUAGE_CHOICES, PersonForm, SmallIntegerField, display_name_field, in_range
+from blueberry.forms import (
+    LANGUAGE_CHOICES,
+    NewPasswordForm,
+    PersonForm,
+    SmallIntegerField,
+    display_name_field,
+    in_range,
+)
 from blueberry.models.user import MAX_AGE, MIN_AGE
 from blueberry.services.email import MAX_EMAIL
 
@@ -42,22 +49,12 @@ class MatchSettingForm(FlaskForm):
     preferred_gender = SelectField(_l("Show me"), choices=preferred_gender_choices, validators=[DataRequired()])
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(NewPasswordForm):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=128)])
-    new_password = PasswordField(
-        _l("New password"), validators=[DataRequired(), Length(min=8, max=128, message=_l("Use 8 to 128 characters."))]
-    )
-    confirm_password = PasswordField(
-        _l("Repeat new password"),
-        validators=[DataRequired(), EqualTo("new_password", message=_l("The two passwords differ."))],
-    )
 
 
-class SetPasswordForm(FlaskForm):
+class SetPasswordForm(NewPasswordForm):
     """A first password for an account that so far logs in only through Kakao or Discord."""
-
-    new_password = PasswordForm.new_password
-    confirm_password = PasswordForm.confirm_password
 
 
 class EmailForm(FlaskForm):
