@@ -69,8 +69,12 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_KEY_PREFIX = "bb:limit"
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
-    LOGIN_LIMIT_PER_USER = os.environ.get("LOGIN_LIMIT_PER_USER", "5 per minute;20 per hour")
+    # Wrong passwords (right ones are given back): per address, and per account from one address,
+    # refused beyond; per account from everywhere, slowed by LOGIN_SLOWDOWN_S beyond, never refused.
     LOGIN_LIMIT_PER_IP = os.environ.get("LOGIN_LIMIT_PER_IP", "30 per minute;200 per hour")
+    LOGIN_LIMIT_PER_ACCOUNT_IP = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT_IP", "5 per minute;20 per hour")
+    LOGIN_SLOWDOWN_PER_ACCOUNT = os.environ.get("LOGIN_SLOWDOWN_PER_ACCOUNT", "10 per minute;50 per hour")
+    LOGIN_SLOWDOWN_S = float(os.environ.get("LOGIN_SLOWDOWN_S", "3"))
     SIGNUP_LIMIT_PER_IP = os.environ.get("SIGNUP_LIMIT_PER_IP", "10 per hour")
     # Inline checks while typing (is this username free?) have their own, larger allowance.
     SIGNUP_CHECK_LIMIT_PER_IP = os.environ.get("SIGNUP_CHECK_LIMIT_PER_IP", "300 per hour")
@@ -145,8 +149,10 @@ class TestConfig(Config):
     # Real hashing, cheaper work factor: tests create many users.
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
     WTF_CSRF_ENABLED = True
-    LOGIN_LIMIT_PER_USER = "5 per minute"
     LOGIN_LIMIT_PER_IP = "100 per minute"
+    LOGIN_LIMIT_PER_ACCOUNT_IP = "5 per minute"
+    LOGIN_SLOWDOWN_PER_ACCOUNT = "1000 per minute"
+    LOGIN_SLOWDOWN_S = 0.3
     SIGNUP_LIMIT_PER_IP = "1000 per minute"
     SIGNUP_CHECK_LIMIT_PER_IP = "1000 per minute"
     ICE_SERVERS: list = []  # loopback peers need no STUN

@@ -30,8 +30,15 @@ def render_error(code: int, message: str | None = None):
     return render_template("errors/error.html", message=message, code=code), code
 
 
+def retry_after_header(error: HTTPException) -> dict:
+    """The Retry-After of a 429 raised with one (werkzeug's TooManyRequests)."""
+    seconds = getattr(error, "retry_after", None)
+    return {"Retry-After": str(seconds)} if seconds else {}
+
+
 def handle_http_error(error: HTTPException):
-    return render_error(error.code or 500)
+    body, code, *headers = render_error(error.code or 500)
+    return body, code, {**(headers[0] if headers else {}), **retry_after_header(error)}
 
 
 def handle_csrf_error(error: CSRFError):

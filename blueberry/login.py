@@ -4,21 +4,45 @@ import time
 
 from flask import Flask, current_app, jsonify, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import TooManyRequests
 
 from blueberry.extensions import db, login_manager
 from blueberry.htmx import is_htmx
+from blueberry.services import login_throttle
 from blueberry.services.sessions import find_session, touch_session
 
 SESSION_TOKEN = "sid"
 # When this browser last proved who it is (login, or re-authentication): recent-login checks.
 AUTH_AT = "auth_at"
-# One throttle bucket per account for every password guess, on whichever route it is made.
-LOGIN_SCOPE = "login-user"
 
 
 def recently_authenticated() -> bool:
     """Logged in, or re-authenticated, within RECENT_LOGIN_S (connecting a login, a first password)."""
     return time.time() - session.get(AUTH_AT, 0) < current_app.config["RECENT_LOGIN_S"]
+
+
+def account_key(user_id: int) -> str:
+    """The throttle name of an account, whichever route or spelling reaches it."""
+    return f"user:{user_id}"
+
+
+def password_attempt(account: str) -> login_throttle.Attempt:
+    """Count a password attempt at `account` from this address, on whichever route it is made.
+
+    Over a budget → 429 with Retry-After. Over the account-wide ceiling the attempt waits first
+    (a cooperative sleep under gevent) and then goes on: guessers elsewhere slow down, the owner
+    still gets in. Give the attempt back (`login_throttle.give_back`) when the password is right.
+    """
+    config = current_app.config
+    budgets = login_throttle.Budgets(
+        config["LOGIN_LIMIT_PER_IP"], config["LOGIN_LIMIT_PER_ACCOUNT_IP"], config["LOGIN_SLOWDOWN_PER_ACCOUNT"]
+    )
+    attempt = login_throttle.begin_attempt(budgets, account, request.remote_addr or "unknown")
+    if attempt.refused:
+        raise TooManyRequests(retry_after=attempt.retry_after)
+    if attempt.slow:
+        time.sleep(config["LOGIN_SLOWDOWN_S"])
+    return attempt
 
 
 def load_user(user_id: str):

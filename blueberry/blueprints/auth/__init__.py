@@ -7,22 +7,17 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from blueberry.blueprints.auth.forms import LoginForm, SignupForm
-from blueberry.errors import render_error
+from blueberry.errors import handle_http_error, retry_after_header
 from blueberry.extensions import db, limiter
 from blueberry.forms import apply_field_error, hide_untouched_errors, render_form, run_field_checks
 from blueberry.i18n import select_locale
-from blueberry.login import AUTH_AT, LOGIN_SCOPE, SESSION_TOKEN
+from blueberry.login import AUTH_AT, SESSION_TOKEN, password_attempt
 from blueberry.models import User
 from blueberry.redirects import safe_next
-from blueberry.services import accounts, sessions
+from blueberry.services import accounts, login_throttle, sessions
 from blueberry.services.errors import FieldError
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
-
-
-def _login_key() -> str:
-    """Throttle key of the account a login attempt names (username and phone share one)."""
-    return "login:" + accounts.login_throttle_key(request.form.get("login", ""), _region())
 
 
 def _region() -> str:
@@ -90,11 +85,7 @@ def _validate_signup(form: SignupForm):
     return render_form("auth/signup.html", "auth/_signup_form.html", form)
 
 
-# Every attempt counts, and is counted before the password is checked: counting only failures
-# after the fact would let a burst of parallel guesses through.
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_config_limit("LOGIN_LIMIT_PER_IP"), methods=["POST"])
-@limiter.shared_limit(_config_limit("LOGIN_LIMIT_PER_USER"), LOGIN_SCOPE, key_func=_login_key, methods=["POST"])
 def login():
     target = safe_next(request.values.get("next"), url_for("main.home"))
     if current_user.is_authenticated:
@@ -102,11 +93,14 @@ def login():
     form = LoginForm(next=request.args.get("next", ""))
     if not form.validate_on_submit():
         return render_form("auth/login.html", "auth/login.html", form)
+    # Username and phone of one account share its budget; unknown names get one of their own.
+    attempt = password_attempt(accounts.login_throttle_key(form.login.data, _region()))
     user = accounts.authenticate(form.login.data, form.password.data, _region())
     if user is None:
         # One answer for an unknown account and a wrong password.
         form.form_errors.append(_("Wrong username, phone number or password."))
         return render_template("auth/login.html", form=form), 401
+    login_throttle.give_back(attempt)
     sign_in(user)
     return redirect(target, 303)
 
@@ -125,10 +119,10 @@ def logout():
 def too_many_attempts(error):
     """A throttled login re-renders the login form with the reason (Retry-After is set)."""
     if request.endpoint != "auth.login":
-        return render_error(429)
+        return handle_http_error(error)
     form = LoginForm()
     form.form_errors.append(_("Too many attempts. Please wait a moment and try again."))
-    return render_template("auth/login.html", form=form), 429
+    return render_template("auth/login.html", form=form), 429, retry_after_header(error)
 
 
 from blueberry.blueprints.auth import email as _email_routes  # noqa: E402,F401 (its routes)

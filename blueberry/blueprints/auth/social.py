@@ -18,15 +18,15 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from blueberry import oauth
-from blueberry.blueprints.auth import _config_limit, bp, sign_in
+from blueberry.blueprints.auth import bp, sign_in
 from blueberry.blueprints.auth.forms import PasswordCheckForm, SocialSignupForm
-from blueberry.extensions import db, limiter
+from blueberry.extensions import db
 from blueberry.forms import apply_field_error, render_form
 from blueberry.i18n import select_locale
-from blueberry.login import AUTH_AT, LOGIN_SCOPE, recently_authenticated
+from blueberry.login import AUTH_AT, account_key, password_attempt, recently_authenticated
 from blueberry.models import User
 from blueberry.redirects import safe_next
-from blueberry.services import passwords, social
+from blueberry.services import login_throttle, passwords, social
 from blueberry.services.errors import FieldError
 
 PENDING = "oauth_pending"
@@ -167,13 +167,7 @@ def _profile_of(pending: dict) -> social.ProviderProfile:
     return social.ProviderProfile(**fields)
 
 
-def _pending_key() -> str:
-    pending = session.get(PENDING) or {}
-    return f"login:user:{pending.get('user_id')}"
-
-
 @bp.route("/oauth/link", methods=["GET", "POST"])
-@limiter.shared_limit(_config_limit("LOGIN_LIMIT_PER_USER"), LOGIN_SCOPE, key_func=_pending_key, methods=["POST"])
 def oauth_link():
     """A provider login whose verified email or phone is an existing user's: log in to link it."""
     pending = _pending()
@@ -185,9 +179,11 @@ def oauth_link():
     others = [a for a in user.social_accounts if oauth.client(a.provider) is not None]
     if not form.validate_on_submit():
         return render_template("auth/oauth_link.html", form=form, user=user, label=label, others=others)
+    attempt = password_attempt(account_key(user.id))
     if not passwords.verify_password(user.password_hash, form.password.data):
         form.password.errors.append(_("Wrong password."))
         return render_template("auth/oauth_link.html", form=form, user=user, label=label, others=others), 401
+    login_throttle.give_back(attempt)
     _sign_in_keeping_pending(user)
     return redirect(url_for("main.home"), 303)
 
@@ -228,19 +224,15 @@ def _suggestions(profile: social.ProviderProfile) -> dict:
 
 @bp.route("/reauth", methods=["GET", "POST"])
 @login_required
-@limiter.shared_limit(
-    _config_limit("LOGIN_LIMIT_PER_USER"),
-    LOGIN_SCOPE,
-    key_func=lambda: f"login:user:{current_user.id}",
-    methods=["POST"],
-)
 def reauth():
     """Confirm it is you (password, or a linked provider) before a sensitive change."""
     target = safe_next(request.values.get("next"), url_for("settings.accounts"))
     form = PasswordCheckForm(next=target)
     linked = [a for a in current_user.social_accounts if oauth.client(a.provider) is not None]
     if form.validate_on_submit():
+        attempt = password_attempt(account_key(current_user.id))
         if passwords.verify_password(current_user.password_hash, form.password.data):
+            login_throttle.give_back(attempt)
             session[AUTH_AT] = time.time()
             return redirect(target, 303)
         form.password.errors.append(_("Wrong password."))

@@ -7,12 +7,12 @@ from flask_login import current_user, login_required
 
 from blueberry import oauth
 from blueberry.blueprints.settings.forms import MatchSettingForm, PasswordForm, ProfileForm, SetPasswordForm
-from blueberry.extensions import db, limiter
+from blueberry.extensions import db
 from blueberry.forms import LanguageForm, apply_field_error, hide_untouched_errors, render_form, run_field_checks
 from blueberry.htmx import is_htmx
-from blueberry.login import LOGIN_SCOPE, SESSION_TOKEN, recently_authenticated
+from blueberry.login import SESSION_TOKEN, account_key, password_attempt, recently_authenticated
 from blueberry.redirects import safe_next
-from blueberry.services import accounts, match_setting, sessions, social
+from blueberry.services import accounts, login_throttle, match_setting, sessions, social
 from blueberry.services.errors import FieldError
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
@@ -88,16 +88,8 @@ def matching_settings():
     return saved(_("Match settings saved."), "settings.matching")
 
 
-def _password_key() -> str:
-    # The login throttle's key for this account: guessing here counts as guessing there.
-    return f"login:user:{current_user.id}"
-
-
 @bp.route("/accounts", methods=["GET", "POST"], endpoint="accounts")
 @login_required
-@limiter.shared_limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_USER"], LOGIN_SCOPE, key_func=_password_key, methods=["POST"]
-)
 def accounts_settings():
     """Linked logins, and the password: changed with the current one, or set for the first time."""
     if not current_user.has_password:
@@ -106,12 +98,16 @@ def accounts_settings():
     page, fragment = "settings/accounts.html", "settings/_password_form.html"
     if not form.validate_on_submit():
         return render_form(page, fragment, form, **accounts_context())
+    attempt = password_attempt(account_key(current_user.id))  # guessing here counts as at login
     try:
         accounts.change_password(current_user, form.current_password.data, form.new_password.data)
     except FieldError as error:
         db.session.rollback()
+        if error.field != "current_password":
+            login_throttle.give_back(attempt)
         apply_field_error(form, error)
         return render_form(page, fragment, form, **accounts_context())
+    login_throttle.give_back(attempt)
     ended = sessions.revoke_other_sessions(current_user, session.get(SESSION_TOKEN))
     db.session.commit()
     return saved(_("Password changed. %(n)d other sessions were signed out.", n=ended), "settings.accounts")
