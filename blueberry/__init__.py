@@ -67,10 +67,12 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_hooks(app: Flask) -> None:
+    from blueberry.bodylimit import init_body_limits
     from blueberry.headers import add_security_headers
     from blueberry.htmx import add_vary_hx_request
     from blueberry.templating import init_templating
 
+    init_body_limits(app)
     app.after_request(add_security_headers)
     app.after_request(add_vary_hx_request)
     init_templating(app)

@@ -1,6 +1,7 @@
 """Images and files in conversations: checked by content, re-encoded without EXIF, thumbnails,
 size limits and quota, odd names, and served to the two members only."""
 
+import os
 from io import BytesIO
 
 import pytest
@@ -106,6 +107,22 @@ def test_oversize_uploads_get_413(client, talk):
     assert upload(client, talk, b"a" * (LIMIT + 1), "big.txt").status_code == 413
     assert upload(client, talk, b"a" * (LIMIT + 100 * 1024), "bigger.txt").status_code == 413  # refused unread
     assert db.session.scalar(select(Message)) is None
+
+
+def test_a_photo_over_the_app_wide_body_limit_uploads(app, client, talk):
+    """CSRF protection reads the form before the view runs: the upload's limit must already hold."""
+    app.config.update(UPLOAD_MAX_BYTES=10 * 1024 * 1024, UPLOAD_QUOTA_BYTES=50 * 1024 * 1024)
+    noise = Image.frombytes("RGB", (1000, 1000), os.urandom(3_000_000))
+    photo = BytesIO()
+    noise.save(photo, "PNG", compress_level=1)
+    assert len(photo.getvalue()) > 2 * app.config["MAX_CONTENT_LENGTH"]
+    assert upload(client, talk, photo.getvalue(), "photo.png").status_code == 204
+    assert db.session.scalar(select(Attachment)).width == 1000
+
+
+def test_other_forms_keep_the_app_wide_limit(app, client, talk):
+    form = {"csrf_token": talk["token"], "hide": "1", "padding": "x" * app.config["MAX_CONTENT_LENGTH"]}
+    assert client.post(f"{talk['base']}/read-receipts", data=form).status_code == 413
 
 
 def test_the_quota_counts_what_was_stored(client, talk):

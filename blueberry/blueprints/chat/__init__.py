@@ -22,6 +22,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from blueberry.blueprints.chat.socket import ConversationConnection
+from blueberry.bodylimit import body_limit
 from blueberry.errors import render_error
 from blueberry.extensions import db, sock
 from blueberry.htmx import is_htmx
@@ -46,6 +47,8 @@ from blueberry.services.errors import FieldError
 from blueberry.services.sessions import token_hash
 
 bp = Blueprint("chat", __name__)
+# Room in an upload's body for its multipart headers, the CSRF token and the client id.
+UPLOAD_ENVELOPE = 8 * 1024
 
 FRAGMENTS = {
     MESSAGE_NEW: "chat/_event_message.html",
@@ -129,12 +132,12 @@ def _page_context(me: ConversationMember, messages: list) -> dict:
 
 
 @bp.post("/conversations/<conversation_id>/attachments")
+@body_limit("UPLOAD_MAX_BYTES", UPLOAD_ENVELOPE)
 @login_required
 def upload(conversation_id):
     """Send an image or a file: checked by content, re-encoded if an image, then a message."""
     me = _member_or_404(conversation_id)
     config = current_app.config
-    request.max_content_length = config["UPLOAD_MAX_BYTES"] + 64 * 1024  # 413 before the body is read
     received = request.files.get("file")
     data = received.read(config["UPLOAD_MAX_BYTES"] + 1) if received else b""
     refusal = _refuse_upload(me, received, data)
