@@ -7,6 +7,7 @@ from werkzeug.exceptions import HTTPException
 
 from blueberry.extensions import db
 from blueberry.htmx import is_htmx
+from blueberry.inputs import has_nul
 
 
 def _messages() -> dict[int, str]:
@@ -51,8 +52,10 @@ def handle_server_error(error: Exception):
 
 
 def refuse_nul_bytes():
-    """No form or query value may hold a NUL byte (PostgreSQL text cannot store one)."""
-    if any("\x00" in value for value in request.values.values()):
+    """No query or form value, field name or file name may hold a NUL (the rule of `inputs`)."""
+    fields = [*request.args.items(multi=True), *request.form.items(multi=True)]
+    file_names = [upload.filename or "" for _, upload in request.files.items(multi=True)]
+    if has_nul([text for field in fields for text in field]) or has_nul(file_names):
         abort(400)
 
 

@@ -1,5 +1,6 @@
 """Fixtures: a real redis-server, a migrated SQLite database per test, the app and its clients."""
 
+import os
 import re
 import shutil
 
@@ -7,7 +8,7 @@ import pytest
 import redis
 from flask.globals import _cv_app
 from flask.testing import FlaskClient
-from flask_migrate import upgrade
+from flask_migrate import downgrade, upgrade
 
 from blueberry import create_app
 from blueberry.config import TestConfig
@@ -137,6 +138,37 @@ def own_redis(tmp_path):
     server.stop()
 
 
+@pytest.fixture
+def postgres_url():
+    """The throwaway PostgreSQL of `make test-postgres` (tests marked `postgres` only)."""
+    url = os.environ.get("TEST_POSTGRES_URL")
+    if not url:
+        pytest.fail("TEST_POSTGRES_URL is not set: run `make test-postgres`")
+    return url
+
+
+@pytest.fixture
+def pg_app(postgres_url, redis_server):
+    """The app on PostgreSQL with an empty schema; emptied again afterwards."""
+    redis.Redis.from_url(redis_server.url).flushdb()
+    app = create_app(_config(postgres_url, redis_server.url))
+    app.test_client_class = IsolatedClient
+    yield app
+    with app.app_context():
+        db.session.remove()
+        downgrade(revision="base")
+        db.engine.dispose()
+
+
+@pytest.fixture
+def pg_migrated(pg_app):
+    """The app on a migrated PostgreSQL, with its context pushed (like `app` on SQLite)."""
+    with pg_app.app_context():
+        upgrade()
+        yield pg_app
+        db.session.remove()
+
+
 LIVE_SECRET = "live-test-secret"
 
 
@@ -152,21 +184,33 @@ def live_env():
     return {}
 
 
-@pytest.fixture
-def live_server(db_path, live_redis, live_env):
-    """The app under gunicorn on a free port, on this test's database and the test Redis."""
+def start_live_server(database_url: str, redis_url: str, upload_dir, extra: dict) -> LiveServer:
     env = {
-        "DATABASE_URL": f"sqlite:///{db_path}",
-        "REDIS_URL": live_redis.url,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
         "SECRET_KEY": LIVE_SECRET,
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "SSE_KEEPALIVE_S": "1",
         "ICE_SERVERS": "[]",
-        "UPLOAD_DIR": str(db_path.parent / "uploads"),
-        **live_env,
+        "UPLOAD_DIR": str(upload_dir),
+        **extra,
     }
-    redis.Redis.from_url(live_redis.url).flushdb()
-    server = LiveServer(env).start()
+    redis.Redis.from_url(redis_url).flushdb()
+    return LiveServer(env).start()
+
+
+@pytest.fixture
+def live_server(db_path, live_redis, live_env):
+    """The app under gunicorn on a free port, on this test's database and the test Redis."""
+    server = start_live_server(f"sqlite:///{db_path}", live_redis.url, db_path.parent / "uploads", live_env)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def pg_live_server(pg_migrated, postgres_url, redis_server, tmp_path):
+    """The app under gunicorn on the migrated PostgreSQL (stopped before the schema is dropped)."""
+    server = start_live_server(postgres_url, redis_server.url, tmp_path / "uploads", {})
     yield server
     server.stop()
 

@@ -1,7 +1,5 @@
 """Migrations run from empty to head and back on SQLite and on a real PostgreSQL."""
 
-import os
-
 import pytest
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, select
@@ -9,7 +7,7 @@ from sqlalchemy import inspect, select
 from blueberry import create_app
 from blueberry.extensions import db
 from blueberry.models import User
-from tests.conftest import IsolatedClient, _config, get_csrf, login
+from tests.conftest import _config, get_csrf, login
 
 TABLES = {
     "user", "user_session", "match_setting", "notification", "match_history", "matched_room", "block", "report",
@@ -34,24 +32,6 @@ def _round_trip(app):
 def test_sqlite_upgrade_from_empty_and_downgrade_to_empty(tmp_path, redis_server):
     app = create_app(_config(f"sqlite:///{tmp_path / 'm.db'}", redis_server.url))
     _round_trip(app)
-
-
-@pytest.fixture
-def postgres_url():
-    url = os.environ.get("TEST_POSTGRES_URL")
-    if not url:
-        pytest.fail("TEST_POSTGRES_URL is not set: run `make test-postgres`")
-    return url
-
-
-@pytest.fixture
-def pg_app(postgres_url, redis_server):
-    app = create_app(_config(postgres_url, redis_server.url))
-    app.test_client_class = IsolatedClient
-    yield app
-    with app.app_context():
-        downgrade(revision="base")
-        db.engine.dispose()
 
 
 @pytest.mark.postgres

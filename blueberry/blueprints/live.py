@@ -27,7 +27,15 @@ from blueberry.realtime.events import (
 from blueberry.realtime.feed import KEEPALIVE, Feed
 from blueberry.realtime.hub import get_hub
 from blueberry.realtime.sse import as_json, ended_stream, event_stream
-from blueberry.realtime.ws import CLOSE_SESSION_ENDED, CLOSE_TRY_AGAIN, FRAMES_WAITING, LiveSocket, check_handshake
+from blueberry.realtime.ws import (
+    CLOSE_SESSION_ENDED,
+    CLOSE_TRY_AGAIN,
+    FRAMES_WAITING,
+    LiveSocket,
+    answering,
+    check_handshake,
+    guarded,
+)
 from blueberry.services import notifications
 from blueberry.services.sessions import token_hash
 
@@ -78,6 +86,7 @@ def events():
 
 
 @sock.route("/ws", bp=bp)
+@guarded
 def user_socket(ws):
     """The user's own websocket: the same events as /events; answers `ping` with `pong`."""
     live = LiveSocket(ws, render_html)
@@ -118,10 +127,15 @@ def _answer_frames(live: LiveSocket) -> bool:
     """Answer what the client sent; False once it has gone."""
     try:
         for frame in live.pending_frames():
-            if frame["type"] == "ping":
-                live.send_event(make_event(PONG, {}))
-            else:
-                live.send_error("unknown_type", f"Unknown frame type {frame['type'][:40]!r}.")
+            with answering(live):
+                _on_frame(live, frame)
     except ConnectionClosed:
         return False
     return True
+
+
+def _on_frame(live: LiveSocket, frame: dict) -> None:
+    if frame["type"] == "ping":
+        live.send_event(make_event(PONG, {}))
+    else:
+        live.send_error("unknown_type", f"Unknown frame type {frame['type'][:40]!r}.")

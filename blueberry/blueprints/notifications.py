@@ -1,10 +1,11 @@
 """The notification inbox: list, mark one read, mark all read."""
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from blueberry.extensions import db
 from blueberry.htmx import is_htmx, render_page_or_fragment
+from blueberry.inputs import int_arg
 from blueberry.services import notifications
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
@@ -13,7 +14,7 @@ bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 @bp.get("")
 @login_required
 def inbox():
-    before = request.args.get("before", type=int)
+    before = int_arg("before")
     items = notifications.list_notifications(current_user.id, before)
     more = len(items) == notifications.PAGE_SIZE
     return render_page_or_fragment(

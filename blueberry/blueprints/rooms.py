@@ -40,7 +40,9 @@ from blueberry.realtime.ws import (
     FRAMES_WAITING,
     LiveSocket,
     Throttle,
+    answering,
     check_handshake,
+    guarded,
     listening,
 )
 from blueberry.services import room as rooms
@@ -140,6 +142,7 @@ def report(room_id: int):
 
 
 @sock.route("/ws/rooms/<int:room_id>", bp=bp)
+@guarded
 def room_socket(ws, room_id: int):
     """Signaling for one member's window (JSON frames; the page's script speaks it)."""
     live = LiveSocket(ws, lambda event: None)
@@ -224,7 +227,8 @@ class RoomConnection:
     def _answer_frames(self) -> bool:
         try:
             for frame in self.live.pending_frames():
-                self._on_frame(frame)
+                with answering(self.live):
+                    self._on_frame(frame)
         except ConnectionClosed:
             return False
         return True

@@ -25,8 +25,10 @@ import redis
 
 from blueberry.aftercommit import defer, on_commit
 from blueberry.extensions import get_redis
+from blueberry.inputs import text_int
 
 log = logging.getLogger(__name__)
+STREAM_ID_MAX = 2**64 - 1  # each part of a Redis stream id is an unsigned 64-bit number
 
 NOTIFICATION_NEW = "notification.new"
 NOTIFICATION_READ = "notification.read"
@@ -120,9 +122,11 @@ class Cursor:
 
     @classmethod
     def parse(cls, raw: str | None) -> "Cursor":
+        """The cursor a client sent; a part that is malformed or out of range reads as empty."""
         stream_id, _, nid = (raw or "").strip().partition("~")
-        valid_stream = all(part.isdigit() for part in stream_id.split("-")) and stream_id.count("-") == 1
-        return cls(stream_id if valid_stream else "", int(nid) if nid.isdigit() else 0)
+        parts = stream_id.split("-")
+        valid_stream = len(parts) == 2 and all(text_int(part, 0, STREAM_ID_MAX) is not None for part in parts)
+        return cls(stream_id if valid_stream else "", text_int(nid) or 0)
 
     def __str__(self) -> str:
         return f"{self.stream_id}~{self.notification_id}"

@@ -7,25 +7,36 @@ others (htmx's ws extension) get HTML fragments. Sends are serialized per socket
 never interleaved with another), frames are throttled, malformed frames get an `error` event.
 
 Close codes: 1008 session ended (no reconnect), 1009 frame over 64 KiB (flask-sock),
-1012 server restarting, 1013 live delivery lost Redis (reconnect and resync).
+1011 the server failed (reconnect), 1012 server restarting, 1013 live delivery lost Redis
+(reconnect and resync). Once upgraded, a socket never carries an HTTP response: a frame whose
+handling fails answers `error` `internal_error` and the socket stays up; a connection whose loop
+fails closes with 1011.
 """
 
 import contextlib
+import functools
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
 
+import redis
 from flask import abort, current_app, request
 from flask_login import current_user
 from simple_websocket import ConnectionClosed
 
+from blueberry.extensions import db
+from blueberry.inputs import has_nul, text_int
 from blueberry.realtime.events import ERROR, make_event
 from blueberry.realtime.hub import Listener, get_hub
+
+log = logging.getLogger(__name__)
 
 JSON_PROTOCOL = "blueberry.json"
 MAX_FRAME = 64 * 1024
 CLOSE_SESSION_ENDED = 1008
+CLOSE_INTERNAL_ERROR = 1011
 CLOSE_RESTART = 1012
 CLOSE_TRY_AGAIN = 1013
 # Put in a connection's inbox when its peer has sent something: its one loop answers frames too.
@@ -42,8 +53,9 @@ def origin_allowed(origin: str | None) -> bool:
     return bool(origin) and origin in current_app.config["ALLOWED_ORIGINS"]
 
 
-def check_handshake(is_member: Callable[..., bool] | None = None) -> None:
-    """Refuse a websocket handshake before it upgrades: 401, 403 or 404 (non-members)."""
+def check_handshake(is_member: Callable[..., bool] | None = None, int_args: tuple[str, ...] = ()) -> None:
+    """Refuse a websocket handshake before it upgrades: 401, 403, 404 (non-members), or 400 for
+    a query argument in `int_args` that is not an integer in SQL's range."""
     if not (request.url_rule and request.url_rule.websocket):
         return
     if not current_user.is_authenticated:
@@ -52,8 +64,46 @@ def check_handshake(is_member: Callable[..., bool] | None = None) -> None:
         abort(403)
     if is_member is not None and not is_member(**(request.view_args or {})):
         abort(404)
+    if any(name in request.args and text_int(request.args[name]) is None for name in int_args):
+        abort(400)
     # permessage-deflate costs ~100 KiB per socket: never offer it.
     request.environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
+
+
+def guarded(handler: Callable) -> Callable:
+    """For every websocket view, under `@sock.route`: an exception after the upgrade closes the
+    socket with 1011 instead of reaching Flask, whose 500 page would be written as raw HTTP
+    bytes onto the upgraded socket (the client would see a protocol error)."""
+
+    @functools.wraps(handler)
+    def serve(ws, *args, **kwargs):
+        try:
+            handler(ws, *args, **kwargs)
+        except ConnectionClosed:
+            raise
+        except Exception:
+            log.exception("websocket %s failed", request.path)
+            db.session.rollback()
+            with contextlib.suppress(Exception):
+                ws.close(reason=CLOSE_INTERNAL_ERROR, message="server error; reconnect")
+        finally:
+            db.session.remove()
+
+    return serve
+
+
+@contextlib.contextmanager
+def answering(live: "LiveSocket") -> Iterator[None]:
+    """Around one frame's handling: an unexpected failure answers `error` `internal_error` and
+    the socket stays up. Redis errors and a closed peer still end the connection."""
+    try:
+        yield
+    except (redis.RedisError, ConnectionClosed):
+        raise
+    except Exception:
+        log.exception("a %s frame failed", request.path)
+        db.session.rollback()
+        live.send_error("internal_error", "That could not be done. Try again.")
 
 
 class Throttle:
@@ -123,7 +173,7 @@ class LiveSocket:
                 continue
             frame = _parse(raw)
             if frame is None:
-                self.send_error("bad_frame", "Frames must be JSON objects with a string `type`.")
+                self.send_error("bad_frame", "Frames must be JSON objects with a string `type` and no NUL.")
                 continue
             yield frame
 
@@ -153,7 +203,7 @@ def _parse(raw) -> dict | None:
         frame = json.loads(raw)
     except (ValueError, TypeError):
         return None
-    if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
+    if not isinstance(frame, dict) or not isinstance(frame.get("type"), str) or has_nul(frame):
         return None
     return frame
 

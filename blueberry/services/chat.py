@@ -51,6 +51,11 @@ def member(conversation_id: uuid.UUID, user_id: int) -> ConversationMember | Non
     return db.session.scalar(query)
 
 
+def last_seq(conversation_id: uuid.UUID) -> int:
+    """The sequence number of the conversation's newest message (0 when it has none)."""
+    return db.session.scalar(select(Conversation.last_seq).where(Conversation.id == conversation_id)) or 0
+
+
 def member_ids(conversation_id: uuid.UUID) -> list[int]:
     query = select(ConversationMember.user_id).where(ConversationMember.conversation_id == conversation_id)
     return list(db.session.scalars(query))

@@ -18,7 +18,7 @@ from blueberry.realtime.events import (
     publish_on_commit,
     user_topic,
 )
-from blueberry.services.chat import member, unread_total
+from blueberry.services.chat import last_seq, member, unread_total
 
 
 def mark_delivered(deliveries: list[tuple[int, uuid.UUID]]) -> list[dict]:
@@ -42,8 +42,10 @@ _DELIVERED = (  # prebuilt: it runs for every delivered batch
 
 
 def mark_read(conversation_id: uuid.UUID, user_id: int, up_to_seq: int) -> list[dict]:
-    """The user has seen everything up to `up_to_seq`; the receipt changes others may see."""
+    """The user has seen everything up to `up_to_seq` (at most the newest message: a position
+    in the future would hide later messages from the unread count); the receipt changes others may see."""
     me = member(conversation_id, user_id)
+    up_to_seq = min(up_to_seq, last_seq(conversation_id))
     if me is None or up_to_seq <= me.last_read_seq:
         return []
     me.last_read_seq = up_to_seq

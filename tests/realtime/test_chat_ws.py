@@ -154,3 +154,15 @@ def test_a_message_published_before_an_earlier_one_does_not_hide_it(live_server,
     send(jun_ws, "ping")
     assert next_of(jun_ws, "pong") == {}
     assert all(json.loads(raw)["type"] != "message.new" for raw in iter(lambda: jun_ws.receive(timeout=0.3), None))
+
+
+@pytest.mark.parametrize("frame", [{"content": "a\u0000b"}, {"content": "\u0000"}, {"content": "ok", "x": ["\u0000"]}])
+def test_a_nul_in_a_frame_is_refused_and_nothing_is_stored(live_server, chat_world, frame):
+    ws = open_chat(live_server, chat_world, "mina")
+    send(ws, "message.send", client_id="n-1", **frame)
+    assert next_of(ws, "error")["code"] == "bad_frame"
+    send(ws, "ping")
+    assert next_of(ws, "pong") == {}
+    db.session.expire_all()
+    assert db.session.scalar(select(Message)) is None
+    ws.close()

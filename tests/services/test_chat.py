@@ -91,6 +91,20 @@ def test_receipts_move_forward_and_hidden_reads_stay_delivered(pair, conversatio
     assert receipts.receipt_status([message.id], minas) == {message.id: "read"}
 
 
+def test_a_read_position_in_the_future_stops_at_the_newest_message(pair, conversation):
+    mina, jun = pair
+    for n in range(2):
+        chat.post_message(conversation.id, mina.id, f"f{n}", "hi")
+    assert len(receipts.mark_read(conversation.id, jun.id, 10**12)) == 2
+    db.session.commit()
+    assert chat.member(conversation.id, jun.id).last_read_seq == 2
+    chat.post_message(conversation.id, mina.id, "f2", "later")  # counted unread, and readable again
+    db.session.commit()
+    assert chat.unread_counts(jun.id) == {conversation.id: 1}
+    assert len(receipts.mark_read(conversation.id, jun.id, 3)) == 1
+    assert chat.unread_counts(jun.id) == {}
+
+
 def test_only_the_sender_deletes_and_a_tombstone_stays(pair, conversation):
     mina, jun = pair
     sent, _ = chat.post_message(conversation.id, mina.id, "c1", "oops")

@@ -26,6 +26,7 @@ from blueberry.bodylimit import body_limit
 from blueberry.errors import render_error
 from blueberry.extensions import db, sock
 from blueberry.htmx import is_htmx
+from blueberry.inputs import int_arg, text_int
 from blueberry.login import SESSION_TOKEN
 from blueberry.models import Attachment, ConversationMember, Message, User
 from blueberry.offload import offload
@@ -38,7 +39,7 @@ from blueberry.realtime.events import (
     conversation_topic,
     session_topic,
 )
-from blueberry.realtime.ws import LiveSocket, check_handshake, listening
+from blueberry.realtime.ws import LiveSocket, check_handshake, guarded, listening
 from blueberry.services import chat, receipts
 from blueberry.services import upload as upload_service
 from blueberry.services.accounts import canonical_username
@@ -71,7 +72,7 @@ def _is_member(conversation_id) -> bool:
     return cid is not None and chat.member(cid, current_user.id) is not None
 
 
-bp.before_request(lambda: check_handshake(_is_member))
+bp.before_request(lambda: check_handshake(_is_member, int_args=("after",)))
 
 
 def _member_or_404(raw) -> ConversationMember:
@@ -111,7 +112,7 @@ def start():
 def conversation(conversation_id):
     """The latest messages and the composer; `?before=<seq>` pages older ones (a fragment for htmx)."""
     me = _member_or_404(conversation_id)
-    before = request.args.get("before", type=int)
+    before = int_arg("before")
     messages = chat.messages_before(me.conversation_id, before)
     context = _page_context(me, messages)
     if before is not None and is_htmx():
@@ -210,11 +211,12 @@ def render_html(event: dict, user_id: int) -> str | None:
 
 
 @sock.route("/ws/conversations/<conversation_id>", bp=bp)
+@guarded
 def conversation_socket(ws, conversation_id):
     """Live messages, receipts and typing for one member's window."""
     user_id, cid = current_user.id, _conversation_id(conversation_id)
     live = LiveSocket(ws, lambda event: render_html(event, user_id))
-    after = request.args.get("after", type=int) or 0
+    after = text_int(request.args.get("after")) or 0  # the handshake refused a malformed one
     topics = [conversation_topic(cid), session_topic(token_hash(session.get(SESSION_TOKEN, "")))]
     with listening(live, topics) as listener:
-        ConversationConnection(live, cid, current_user, max(0, after)).serve(listener)
+        ConversationConnection(live, cid, current_user, after).serve(listener)

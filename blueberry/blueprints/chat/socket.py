@@ -15,6 +15,7 @@ from flask import current_app
 from simple_websocket import ConnectionClosed
 
 from blueberry.extensions import db, get_redis
+from blueberry.inputs import json_int
 from blueberry.realtime.batch import get_batcher
 from blueberry.realtime.events import (
     LIVE_DOWN,
@@ -29,7 +30,7 @@ from blueberry.realtime.events import (
     publish_now,
 )
 from blueberry.realtime.hub import Listener
-from blueberry.realtime.ws import CLOSE_SESSION_ENDED, CLOSE_TRY_AGAIN, FRAMES_WAITING, LiveSocket
+from blueberry.realtime.ws import CLOSE_SESSION_ENDED, CLOSE_TRY_AGAIN, FRAMES_WAITING, LiveSocket, answering
 from blueberry.services import chat, receipts
 from blueberry.services.errors import FieldError
 
@@ -71,6 +72,8 @@ class ConversationConnection:
     def serve(self, listener: Listener) -> None:
         try:
             self.hide_reads = chat.member(self.conversation_id, self.user_id).hide_read_receipts
+            # A client ahead of the conversation (its cache outlived the data) would drop new messages.
+            self.last_seq = min(self.last_seq, chat.last_seq(self.conversation_id))
             self._replay()
             while True:
                 if listener.overflowed:
@@ -151,13 +154,14 @@ class ConversationConnection:
         if handler is None:
             self.live.send_error("unknown_type", f"Unknown frame type {frame['type'][:40]!r}.")
             return
-        try:
-            handler(self, frame)
-        except FieldError as error:
-            db.session.rollback()
-            self.live.send_error(f"bad_{error.field}", str(error.message))
-        finally:
-            db.session.remove()
+        with answering(self.live):
+            try:
+                handler(self, frame)
+            except FieldError as error:
+                db.session.rollback()
+                self.live.send_error(f"bad_{error.field}", str(error.message))
+            finally:
+                db.session.remove()
 
     def on_ping(self, frame: dict) -> None:
         self.live.send_event(make_event(PONG, {}))
@@ -184,8 +188,8 @@ class ConversationConnection:
             publish_now(get_redis(), self.topic, TYPING, {"user_id": self.user_id, "display_name": self.display_name})
 
     def on_read(self, frame: dict) -> None:
-        up_to = frame.get("up_to_seq")
-        if not isinstance(up_to, int) or isinstance(up_to, bool) or up_to < 0:
+        up_to = json_int(frame.get("up_to_seq"))
+        if up_to is None:
             self.live.send_error("bad_up_to_seq", "up_to_seq must be a sequence number.")
             return
         changed = receipts.mark_read(self.conversation_id, self.user_id, up_to)

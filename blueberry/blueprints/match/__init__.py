@@ -24,7 +24,7 @@ from blueberry.realtime.events import (
     seeker_topic,
     session_topic,
 )
-from blueberry.realtime.ws import LiveSocket, check_handshake, listening
+from blueberry.realtime.ws import LiveSocket, check_handshake, guarded, listening
 from blueberry.services import safety
 from blueberry.services.matching import Seeker, get_engine
 from blueberry.services.sessions import token_hash
@@ -72,6 +72,7 @@ def index():
 
 
 @sock.route("/ws/match", bp=bp)
+@guarded
 def match_socket(ws):
     """The match flow for one window; a newer window of the same user replaces it."""
     live, user_id = LiveSocket(ws, render_html), current_user.id

@@ -32,7 +32,7 @@ from blueberry.realtime.events import (
     seeker_topic,
 )
 from blueberry.realtime.hub import Listener
-from blueberry.realtime.ws import CLOSE_SESSION_ENDED, CLOSE_TRY_AGAIN, FRAMES_WAITING, LiveSocket
+from blueberry.realtime.ws import CLOSE_SESSION_ENDED, CLOSE_TRY_AGAIN, FRAMES_WAITING, LiveSocket, answering
 from blueberry.services import room as rooms
 from blueberry.services.matching import Engine, Seeker
 
@@ -183,7 +183,8 @@ class MatchConnection:
     def _answer_frames(self) -> None:
         try:
             for frame in self.live.pending_frames():
-                self._on_frame(frame)
+                with answering(self.live):
+                    self._on_frame(frame)
         except ConnectionClosed:
             raise Done from None
 
@@ -263,10 +264,12 @@ def _location(frame: dict) -> tuple[float, float] | None | bool:
     lat, lon = frame.get("lat"), frame.get("lon")
     if lat in (None, "") and lon in (None, ""):
         return None
+    if isinstance(lat, bool) or isinstance(lon, bool):
+        return False
     try:
         lat, lon = float(lat), float(lon)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an integer of 400 digits
         return False
-    if not (-90 <= lat <= 90 and -180 <= lon <= 180) or math.isnan(lat) or math.isnan(lon):
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):  # NaN compares false: refused too
         return False
     return (lat, lon)
