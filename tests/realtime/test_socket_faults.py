@@ -77,9 +77,7 @@ def test_room_socket_closes_with_1011_when_starting_the_call_fails(live_server, 
     path = f"/ws/rooms/{world['room_id']}"
     first = connect_ws(live_server.url, world["cookies"]["mina"], path)
     assert events_until(first, "room.state")["peer_present"] is False
-    break_database(
-        "CREATE TRIGGER no_start BEFORE UPDATE ON matched_room BEGIN SELECT RAISE(ABORT, 'forced'); END"
-    )
+    break_database("CREATE TRIGGER no_start BEFORE UPDATE ON matched_room BEGIN SELECT RAISE(ABORT, 'forced'); END")
     second = connect_ws(live_server.url, world["cookies"]["jun"], path)
     assert closed_code(second) == 1011
 
