@@ -24,7 +24,8 @@ THUMB_SIZE = (320, 320)
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
 IMAGE_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp", "GIF": "image/gif"}
-MARKUP_STARTS = (b"<!doctype", b"<html", b"<svg", b"<?xml", b"<script", b"<head", b"<body", b"<iframe")
+MARKUP_ANYWHERE = (b"<script", b"<svg", b"<html", b"<iframe", b"<object", b"<embed")
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
 @dataclass(frozen=True)
@@ -127,11 +128,45 @@ def _file_type(data: bytes) -> str:
         return "application/pdf"
     if data.startswith(b"PK\x03\x04"):
         return "application/zip"
-    head = data[:1024].lstrip().lower()
-    if head.startswith(MARKUP_STARTS) or b"<script" in data[:4096].lower():
+    if _is_markup(data):
         raise FieldError("file", _l("Web pages and SVG files cannot be sent."))
     try:
         data.decode("utf-8")
     except UnicodeDecodeError:
         raise FieldError("file", _l("Send images, PDF, ZIP or text files.")) from None
     return "text/plain"
+
+
+def _is_markup(data: bytes) -> bool:
+    """HTML, SVG or XML, sniffed as a browser would: past a byte-order mark, white space and
+    comments, the first thing is a tag (`<` and a letter, `!`, `?` or `/`); or a script or SVG
+    element near the start."""
+    text = _as_utf8(data)
+    start = _skip_blanks_and_comments(text)
+    if start is None:  # a comment that never ends: nothing but markup
+        return True
+    first = text[start : start + 2]
+    if first[:1] == b"<" and (first[1:2].isalpha() or first[1:2] in (b"!", b"?", b"/")):
+        return True
+    return any(tag in text[:4096].lower() for tag in MARKUP_ANYWHERE)
+
+
+def _as_utf8(data: bytes) -> bytes:
+    """The text's bytes without a byte-order mark, UTF-16 re-encoded so a tag reads as one."""
+    if data.startswith(UTF16_BOMS):
+        return data[:8192].decode("utf-16", errors="ignore").encode()
+    return data.removeprefix(b"\xef\xbb\xbf")
+
+
+def _skip_blanks_and_comments(text: bytes) -> int | None:
+    """Where the first thing that is not white space or an HTML comment starts (None: unclosed)."""
+    position = 0
+    while True:
+        while position < len(text) and text[position : position + 1].isspace():
+            position += 1
+        if not text.startswith(b"<!--", position):
+            return position
+        end = text.find(b"-->", position + 4)
+        if end < 0:
+            return None
+        position = end + 3

@@ -84,6 +84,13 @@ def test_exif_is_removed(client, talk):
         (b"<!DOCTYPE html><script>alert(1)</script>", "cat.png", "Web pages and SVG"),
         (b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>', "cat.png", "SVG"),
         (b"<svg onload=alert(1)>", "cat.jpg", "SVG"),
+        (b"\xef\xbb\xbf<svg onload=alert(1)>", "bom.txt", "SVG"),
+        (b"<!-- a note -->\n<svg onload=alert(1)>", "comment.txt", "SVG"),
+        (b"\xef\xbb\xbf \n<!-- one --> <!-- two -->\t<HTML><body onload=alert(1)>", "both.txt", "SVG"),
+        (b"<!--" + b"x" * 10_000 + b"-->" + b"<svg onload=alert(1)>", "long-comment.txt", "SVG"),
+        (b"<!-- never closed <svg onload=alert(1)>", "open.txt", "SVG"),
+        ("\ufeff<svg onload=alert(1)>".encode("utf-16"), "utf16.txt", "SVG"),
+        (b"<a href=javascript:alert(1)>x</a>", "link.txt", "SVG"),
         (b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, "broken.png", "damaged"),
         (b"\x7fELF\x02\x01\x01" + bytes(range(256)), "tool.txt", "Send images, PDF"),
         (b"", "empty.txt", "empty"),
@@ -93,6 +100,12 @@ def test_disguised_damaged_and_unwanted_content_is_refused(client, talk, data, n
     response = upload(client, talk, data, name)
     assert response.status_code == 422 and message in response.get_data(as_text=True)
     assert db.session.scalar(select(Message)) is None
+
+
+@pytest.mark.parametrize("text", [b"a < b and c > d", b"<3 see you", b"1 <= 2\n<- back", b"\xef\xbb\xbfplain"])
+def test_text_that_only_mentions_angle_brackets_is_a_file(client, talk, text):
+    assert upload(client, talk, text, "note.txt").status_code == 204
+    assert db.session.scalar(select(Attachment)).content_type == "text/plain"
 
 
 def test_a_decompression_bomb_is_refused(client, talk):
