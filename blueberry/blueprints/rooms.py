@@ -47,6 +47,7 @@ from blueberry.realtime.ws import (
 )
 from blueberry.services import room as rooms
 from blueberry.services import room_presence, safety
+from blueberry.services.errors import FieldError
 from blueberry.services.sessions import token_hash
 
 bp = Blueprint("rooms", __name__)
@@ -90,7 +91,15 @@ def room(room_id: int):
         role="caller" if current_user.id == room.user1_id else "callee",
         pressed=room.user1_keeps if current_user.id == room.user1_id else room.user2_keeps,
         conversation_url=url_for("chat.conversation", conversation_id=kept.id) if kept else None,
+        keep_refused=_keep_refused(room),
     )  # fmt: skip
+
+
+def _keep_refused(room: MatchedRoom) -> str | None:
+    """Why keeping in touch is no longer possible (a block either way), or None."""
+    if safety.blocked_between(room.user1_id, room.user2_id):
+        return _("You can no longer keep in touch with this person.")
+    return None
 
 
 @bp.post("/rooms/<int:room_id>/leave")
@@ -108,12 +117,24 @@ def leave(room_id: int):
 def keep_in_touch(room_id: int):
     """I would like to keep in touch; when the other person does too, we get a conversation."""
     room = _room_or_404(room_id)
-    conversation = rooms.keep_in_touch(room, current_user.id)
+    try:
+        conversation = rooms.keep_in_touch(room, current_user.id)
+    except FieldError as error:
+        db.session.rollback()
+        return _keep_refused_answer(room, str(error.message))
     db.session.commit()
     url = url_for("chat.conversation", conversation_id=conversation.id) if conversation else None
     if is_htmx():
         return render_template("rooms/_keep.html", room=room, conversation_url=url, pressed=True)
     return redirect(url or url_for("rooms.room", room_id=room.id), 303)
+
+
+def _keep_refused_answer(room: MatchedRoom, message: str):
+    """The button gives way to the reason (htmx), or the room page says it (a plain form)."""
+    if is_htmx():
+        return render_template("rooms/_keep.html", room=room, keep_refused=message), 409
+    flash(message, "error")
+    return redirect(url_for("rooms.room", room_id=room.id), 303)
 
 
 @bp.post("/rooms/<int:room_id>/block")

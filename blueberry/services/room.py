@@ -1,6 +1,7 @@
 """The durable records of a match: who was matched with whom (ever), and their voice room."""
 
 from flask import url_for
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
@@ -18,6 +19,7 @@ from blueberry.realtime.events import (
 )
 from blueberry.services import safety
 from blueberry.services.conversation import pair_key, start_direct
+from blueberry.services.errors import FieldError
 
 
 class AlreadyMatched(Exception):
@@ -103,7 +105,10 @@ def open_rooms_before(cutoff) -> list[MatchedRoom]:
 
 
 def keep_in_touch(room: MatchedRoom, user_id: int):
-    """`user_id` would like to keep in touch; when both do, their conversation (else None)."""
+    """`user_id` would like to keep in touch; when both do, their conversation (else None).
+    FieldError once either of them blocked the other (the press is not kept either)."""
+    if safety.blocked_between(room.user1_id, room.user2_id):
+        raise FieldError("room", _l("You can no longer keep in touch with this person."))
     if room.user1_id == user_id:
         room.user1_keeps = True
     else:

@@ -115,3 +115,27 @@ def test_keep_in_touch_opens_a_conversation_when_both_press_it(client, make_user
     assert conversation.origin == "match" and conversation.pair_key == f"{mina.id}:{jun.id}"
     assert second.status_code == 303 and second.location.endswith(f"/conversations/{conversation.id}")
     assert f"/conversations/{conversation.id}" in client.get(f"/rooms/{room.id}").get_data(as_text=True)
+
+
+def test_keep_in_touch_after_a_block_says_so_and_opens_nothing(client, make_user):
+    mina, jun = make_user("mina"), make_user("jun", gender="male")
+    room = rooms.record_match(mina.id, jun.id)
+    db.session.commit()
+    login(client, "mina")
+    token = get_csrf(client, f"/rooms/{room.id}")
+    client.post(f"/rooms/{room.id}/keep-in-touch", data={"csrf_token": token}, headers=HTMX)
+    assert client.post(f"/rooms/{room.id}/block", data={"csrf_token": token}).status_code == 303
+    client.post("/auth/logout", data={"csrf_token": token})
+    login(client, "jun")
+    token = get_csrf(client, f"/rooms/{room.id}")
+    pressed = client.post(f"/rooms/{room.id}/keep-in-touch", data={"csrf_token": token}, headers=HTMX)
+    assert pressed.status_code == 409
+    assert "You can no longer keep in touch" in pressed.get_data(as_text=True)
+    assert 'id="keep-in-touch"' in pressed.get_data(as_text=True)  # it replaces the button
+    form = client.post(f"/rooms/{room.id}/keep-in-touch", data={"csrf_token": token})
+    assert form.status_code == 303 and form.location.endswith(f"/rooms/{room.id}")
+    page = client.get(form.location).get_data(as_text=True)
+    assert page.count("You can no longer keep in touch") == 2  # the flash, and in place of the button
+    assert "Keep in touch</button>" not in page
+    db.session.expire_all()
+    assert db.session.scalar(select(Conversation)) is None and not db.session.get(type(room), room.id).user2_keeps
