@@ -1,28 +1,25 @@
 """Uploaded images and files: what the content is (never the name), re-encoded images, storage.
 
-Images (PNG, JPEG, WebP, GIF) are decoded and encoded again, which drops EXIF (camera, GPS)
-and anything riding along, and get a thumbnail. Files must be PDF, ZIP or plain text; HTML,
-SVG and XML are refused whatever they are called. Everything is stored under a random name in
-UPLOAD_DIR, outside `static/`, and served only to the conversation's members.
+Images (PNG, JPEG, WebP, GIF) are decoded within a memory budget (services/image) and encoded
+again, which drops EXIF (camera, GPS) and anything riding along, and get a thumbnail. Files must
+be PDF, ZIP or plain text; HTML, SVG and XML are refused whatever they are called. Everything is
+stored under a random name in UPLOAD_DIR, outside `static/`, and served only to the
+conversation's members.
 """
 
 import secrets
 import unicodedata
-import warnings
 from dataclasses import dataclass
-from io import BytesIO
 from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import ImageOps
 
+from blueberry.services import image
 from blueberry.services.errors import FieldError
 
-MAX_PIXELS = 40_000_000  # beyond this an image is refused (a decompression bomb)
 THUMB_SIZE = (320, 320)
-# Pillow refuses beyond twice its limit; between the two we refuse ourselves, without its warning.
-Image.MAX_IMAGE_PIXELS = MAX_PIXELS
-warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
+
 IMAGE_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp", "GIF": "image/gif"}
 MARKUP_ANYWHERE = (b"<script", b"<svg", b"<html", b"<iframe", b"<object", b"<embed")
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
@@ -67,52 +64,16 @@ def _looks_like_image(data: bytes) -> bool:
 
 
 def _store_image(data: bytes, name: str, directory: Path) -> Stored:
-    image = _decode(data)
-    fmt = image.format if image.format in IMAGE_FORMATS else "PNG"
-    image = ImageOps.exif_transpose(image)  # keep the orientation the photo was taken in, drop the rest
+    picture = image.decode(data)
+    fmt = picture.format if picture.format in IMAGE_FORMATS else "PNG"
+    ImageOps.exif_transpose(picture, in_place=True)  # keep the orientation the photo was taken in
+    image.strip_metadata(picture)
     stem = secrets.token_hex(16)
     stored_name, thumb_name = f"{stem}.{fmt.lower()}", f"{stem}.thumb.webp"
-    _save(_without_metadata(image), directory / stored_name, fmt)
-    thumb = image.copy()
-    thumb.thumbnail(THUMB_SIZE)
-    _save(_without_metadata(thumb).convert("RGBA" if thumb.mode in ("RGBA", "LA", "P") else "RGB"),
-          directory / thumb_name, "WEBP")  # fmt: skip
+    image.save(picture, directory / stored_name, fmt)
+    image.save(image.thumbnail(picture, THUMB_SIZE), directory / thumb_name, "WEBP")
     size = (directory / stored_name).stat().st_size
-    return Stored("image", stored_name, thumb_name, name, IMAGE_FORMATS[fmt], size, image.width, image.height)
-
-
-def _decode(data: bytes) -> Image.Image:
-    try:
-        return _open_checked(data)
-    except Image.DecompressionBombError:
-        raise FieldError("file", _l("That image is too large in pixels.")) from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise FieldError("file", _l("That image is damaged or not an image.")) from None
-
-
-def _open_checked(data: bytes) -> Image.Image:
-    with Image.open(BytesIO(data)) as probe:
-        if probe.width * probe.height > MAX_PIXELS:
-            raise FieldError("file", _l("That image is too large in pixels."))
-        probe.verify()
-    image = Image.open(BytesIO(data))
-    image.load()
-    return image
-
-
-def _without_metadata(image: Image.Image) -> Image.Image:
-    """A copy with pixels only: no EXIF, XMP, ICC text chunks or comments."""
-    clean = image.copy()
-    clean.info = {"transparency": image.info["transparency"]} if "transparency" in image.info else {}
-    clean.getexif().clear()
-    return clean
-
-
-def _save(image: Image.Image, path: Path, fmt: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if fmt == "JPEG" and image.mode not in ("RGB", "L"):
-        image = image.convert("RGB")
-    image.save(path, fmt)
+    return Stored("image", stored_name, thumb_name, name, IMAGE_FORMATS[fmt], size, picture.width, picture.height)
 
 
 def _store_file(data: bytes, name: str, directory: Path) -> Stored:
