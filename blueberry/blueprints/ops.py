@@ -1,9 +1,13 @@
 """Operations: /healthz for probes and the RQ dashboard at /ops/rq/ for staff."""
 
+import functools
+from collections.abc import Callable
+
 import rq_dashboard
-from flask import Blueprint, Flask, abort, jsonify, request
+from flask import Blueprint, Flask, abort, current_app, jsonify, request
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
+from rq.exceptions import NoSuchJobError
 from rq.serializers import JSONSerializer
 from rq_dashboard.web import setup_rq_connection
 
@@ -33,6 +37,7 @@ def guard_dashboard():
         abort(403)
     if request.method == "GET" and request.endpoint in STATE_CHANGING_GETS:
         abort(405)
+    _check_instance()
     return None
 
 
@@ -43,6 +48,26 @@ def give_dashboard_csrf(response):
     return response
 
 
+def not_found_on_bad_ids(view: Callable) -> Callable:
+    """rq-dashboard lets a bad instance number, job id or page raise (a 500): make it a 404."""
+
+    @functools.wraps(view)
+    def guarded(*args, **kwargs):
+        try:
+            return view(*args, **kwargs)
+        except (LookupError, NoSuchJobError, ValueError):
+            abort(404)
+
+    return guarded
+
+
+def _check_instance() -> None:
+    # Its own before_request indexes the list of Redis URLs with this number before any view runs.
+    number = (request.view_args or {}).get("instance_number")
+    if number is not None and number >= len(current_app.config["RQ_DASHBOARD_REDIS_URL"]):
+        abort(404)
+
+
 def init_dashboard(app: Flask) -> None:
     rq_dashboard.web.config.serializer = JSONSerializer
     app.config.setdefault("RQ_DASHBOARD_REDIS_URL", app.config["REDIS_URL"])
@@ -50,4 +75,7 @@ def init_dashboard(app: Flask) -> None:
     app.before_request(guard_dashboard)
     app.after_request(give_dashboard_csrf)
     app.register_blueprint(rq_dashboard.blueprint, url_prefix="/ops/rq")
+    for endpoint, view in list(app.view_functions.items()):
+        if endpoint.startswith(DASHBOARD + "."):
+            app.view_functions[endpoint] = not_found_on_bad_ids(view)
     limiter.exempt(rq_dashboard.blueprint)
