@@ -12,7 +12,7 @@ from blueberry.models import Message
 from blueberry.services import accounts, chat, receipts
 from blueberry.services.conversation import start_direct
 from tests.conftest import LIVE_SECRET, get_csrf, login
-from tests.realtime.clients import connect_ws, open_session
+from tests.realtime.clients import connect_ws, open_session, ws_next
 
 pytestmark = pytest.mark.postgres
 UPGRADE = {"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
@@ -32,15 +32,6 @@ def talk(pg_migrated):
     chat.post_message(conversation.id, jun.id, "p-1", "hello")
     db.session.commit()
     return mina, jun, conversation
-
-
-def next_of(ws, type_: str) -> dict:
-    while True:
-        raw = ws.receive(timeout=5)
-        assert raw is not None, f"no {type_}"
-        event = json.loads(raw)
-        if event["type"] == type_:
-            return event["data"]
 
 
 def test_http_ids_and_cursors_beyond_int4_and_nul_are_refused(pg_migrated, talk):
@@ -72,11 +63,11 @@ def test_frames_with_nul_or_huge_integers_are_refused_over_a_socket(pg_migrated,
     assert refused.status_code == 400
     ws = connect_ws(pg_live_server.url, cookie, f"{path}?after=2147483647")  # ahead of the conversation
     ws.send(json.dumps({"type": "message.send", "client_id": "n-1", "content": "a\u0000b"}))
-    assert next_of(ws, "error")["code"] == "bad_frame"
+    assert ws_next(ws, "error")["code"] == "bad_frame"
     ws.send(json.dumps({"type": "message.read", "up_to_seq": 2**31}))
-    assert next_of(ws, "error")["code"] == "bad_up_to_seq"
+    assert ws_next(ws, "error")["code"] == "bad_up_to_seq"
     ws.send(json.dumps({"type": "message.send", "client_id": "n-2", "content": "still here"}))
-    assert next_of(ws, "message.new")["seq"] == 2  # the client's `after` was clamped: it hears new ones
+    assert ws_next(ws, "message.new")["seq"] == 2  # the client's `after` was clamped: it hears new ones
     ws.close()
     db.session.expire_all()
     assert [m.content for m in db.session.scalars(select(Message).order_by(Message.seq))] == ["hello", "still here"]

@@ -98,18 +98,28 @@ def test_a_room_is_for_its_two_members_and_blocking_ends_it(client, make_user):
     assert "The call has ended." in ended and 'id="leave"' not in ended
 
 
-def test_keep_in_touch_opens_a_conversation_when_both_press_it(client, make_user):
+def mina_keeps_in_touch(client, make_user):
+    """Mina and Jun were matched; Mina pressed "keep in touch" (htmx). Her page's token and answer."""
     mina, jun = make_user("mina"), make_user("jun", gender="male")
     room = rooms.record_match(mina.id, jun.id)
     db.session.commit()
     login(client, "mina")
     token = get_csrf(client, f"/rooms/{room.id}")
-    first = client.post(f"/rooms/{room.id}/keep-in-touch", data={"csrf_token": token}, headers=HTMX)
-    assert "Waiting for them" in first.get_data(as_text=True)
-    assert db.session.scalar(select(Conversation)) is None
+    pressed = client.post(f"/rooms/{room.id}/keep-in-touch", data={"csrf_token": token}, headers=HTMX)
+    return mina, jun, room, token, pressed
+
+
+def as_jun(client, room, token) -> str:
     client.post("/auth/logout", data={"csrf_token": token})
     login(client, "jun")
-    token = get_csrf(client, f"/rooms/{room.id}")
+    return get_csrf(client, f"/rooms/{room.id}")
+
+
+def test_keep_in_touch_opens_a_conversation_when_both_press_it(client, make_user):
+    mina, jun, room, token, first = mina_keeps_in_touch(client, make_user)
+    assert "Waiting for them" in first.get_data(as_text=True)
+    assert db.session.scalar(select(Conversation)) is None
+    token = as_jun(client, room, token)
     second = client.post(f"/rooms/{room.id}/keep-in-touch", data={"csrf_token": token})
     conversation = db.session.scalar(select(Conversation))
     assert conversation.origin == "match" and conversation.pair_key == f"{mina.id}:{jun.id}"
@@ -118,16 +128,9 @@ def test_keep_in_touch_opens_a_conversation_when_both_press_it(client, make_user
 
 
 def test_keep_in_touch_after_a_block_says_so_and_opens_nothing(client, make_user):
-    mina, jun = make_user("mina"), make_user("jun", gender="male")
-    room = rooms.record_match(mina.id, jun.id)
-    db.session.commit()
-    login(client, "mina")
-    token = get_csrf(client, f"/rooms/{room.id}")
-    client.post(f"/rooms/{room.id}/keep-in-touch", data={"csrf_token": token}, headers=HTMX)
+    _, _, room, token, _ = mina_keeps_in_touch(client, make_user)
     assert client.post(f"/rooms/{room.id}/block", data={"csrf_token": token}).status_code == 303
-    client.post("/auth/logout", data={"csrf_token": token})
-    login(client, "jun")
-    token = get_csrf(client, f"/rooms/{room.id}")
+    token = as_jun(client, room, token)
     pressed = client.post(f"/rooms/{room.id}/keep-in-touch", data={"csrf_token": token}, headers=HTMX)
     assert pressed.status_code == 409
     assert "You can no longer keep in touch" in pressed.get_data(as_text=True)

@@ -109,3 +109,13 @@ def ws_events(ws: Client, count: int, timeout: float = 5.0) -> list[dict]:
             raise TimeoutError(f"only {len(out)} of {count} events")
         out.append(json.loads(raw))
     return out
+
+
+def ws_next(ws: Client, type_: str, timeout: float = 5.0) -> dict:
+    """The data of the next event of `type_` on a JSON socket, skipping others."""
+    while True:
+        raw = ws.receive(timeout=timeout)
+        assert raw is not None, f"no {type_} within {timeout}s"
+        event = json.loads(raw)
+        if event["type"] == type_:
+            return event["data"]

@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 
 from blueberry.extensions import db
 from blueberry.models import Message
-from tests.realtime.test_chat_ws import chat_world, next_of, open_chat, send  # noqa: F401 (fixture)
+from tests.realtime.clients import ws_next
+from tests.realtime.test_chat_ws import chat_world, open_chat, send  # noqa: F401 (fixture)
 
 
 @pytest.fixture
@@ -24,6 +25,6 @@ def test_sends_beyond_the_limit_are_refused_and_not_stored(live_server, chat_wor
     assert sorted(a["type"] for a in answers) == ["error", "error", "message.new", "message.new", "message.new"]
     assert {a["data"]["code"] for a in answers if a["type"] == "error"} == {"rate_limited"}
     send(ws, "ping")
-    assert next_of(ws, "pong") == {}  # still up
+    assert ws_next(ws, "pong") == {}  # still up
     db.session.remove()
     assert db.session.scalar(select(func.count()).select_from(Message)) == 3

@@ -13,7 +13,7 @@ from blueberry.realtime.events import conversation_topic, publish_now
 from blueberry.services import chat
 from blueberry.services.conversation import start_direct
 from tests.conftest import LIVE_SECRET
-from tests.realtime.clients import connect_ws, open_session
+from tests.realtime.clients import connect_ws, open_session, ws_next
 
 UPGRADE = {"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
            "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}  # fmt: skip
@@ -36,15 +36,6 @@ def open_chat(live_server, world, who: str, after: int = 0):
     return connect_ws(live_server.url, world["cookies"][who], path_of(world, after))
 
 
-def next_of(ws, type_: str, timeout: float = 5.0) -> dict:
-    while True:
-        raw = ws.receive(timeout=timeout)
-        assert raw is not None, f"no {type_} within {timeout}s"
-        event = json.loads(raw)
-        if event["type"] == type_:
-            return event["data"]
-
-
 def send(ws, type_: str, **data) -> None:
     ws.send(json.dumps({"type": type_, **data}))
 
@@ -52,23 +43,23 @@ def send(ws, type_: str, **data) -> None:
 def test_message_receipts_typing_and_delete_between_two_people(live_server, chat_world):
     mina_ws, jun_ws = open_chat(live_server, chat_world, "mina"), open_chat(live_server, chat_world, "jun")
     send(mina_ws, "message.send", client_id="m-1", content="<b>hi</b> <div hx-get='/x'>")
-    mine = next_of(mina_ws, "message.new")
-    theirs = next_of(jun_ws, "message.new")
+    mine = ws_next(mina_ws, "message.new")
+    theirs = ws_next(jun_ws, "message.new")
     assert mine == theirs and mine["seq"] == 1 and mine["client_id"] == "m-1"
     assert mine["content"] == "<b>hi</b> <div hx-get='/x'>" and mine["sender_id"] == chat_world["mina"].id
-    delivered = next_of(mina_ws, "receipt.updated")
+    delivered = ws_next(mina_ws, "receipt.updated")
     assert delivered == {"message_id": mine["id"], "user_id": chat_world["jun"].id, "status": "delivered"}
 
     send(jun_ws, "typing")
-    assert next_of(mina_ws, "typing") == {"user_id": chat_world["jun"].id, "display_name": "Jun"}
+    assert ws_next(mina_ws, "typing") == {"user_id": chat_world["jun"].id, "display_name": "Jun"}
     send(jun_ws, "message.read", up_to_seq=1)
-    assert next_of(mina_ws, "receipt.updated")["status"] == "read"
+    assert ws_next(mina_ws, "receipt.updated")["status"] == "read"
 
     send(mina_ws, "message.delete", message_id=mine["id"])
     for ws in (mina_ws, jun_ws):
-        assert next_of(ws, "message.deleted") == {"message_id": mine["id"], "seq": 1}
+        assert ws_next(ws, "message.deleted") == {"message_id": mine["id"], "seq": 1}
     send(jun_ws, "message.delete", message_id=mine["id"])  # not his
-    assert next_of(jun_ws, "error")["code"] == "bad_message_id"
+    assert ws_next(jun_ws, "error")["code"] == "bad_message_id"
 
 
 def test_the_same_client_id_from_two_sockets_lands_once(live_server, chat_world):
@@ -77,11 +68,11 @@ def test_the_same_client_id_from_two_sockets_lands_once(live_server, chat_world)
     for _ in range(5):
         for ws in (first, second):
             send(ws, "message.send", client_id="same", content="once")
-    ids = {next_of(ws, "message.new")["id"] for ws in (first, second) for _ in range(5)}
+    ids = {ws_next(ws, "message.new")["id"] for ws in (first, second) for _ in range(5)}
     assert len(ids) == 1
-    assert next_of(jun_ws, "message.new")["id"] in ids
+    assert ws_next(jun_ws, "message.new")["id"] in ids
     with pytest.raises(AssertionError):
-        next_of(jun_ws, "message.new", timeout=1)  # one fan-out, not ten
+        ws_next(jun_ws, "message.new", timeout=1)  # one fan-out, not ten
     assert len(db.session.scalars(select(Message)).all()) == 1
 
 
@@ -92,13 +83,13 @@ def test_hidden_read_receipts_are_not_sent(live_server, chat_world):
     db.session.commit()
     mina_ws, jun_ws = open_chat(live_server, chat_world, "mina"), open_chat(live_server, chat_world, "jun")
     send(mina_ws, "message.send", client_id="m-1", content="hello")
-    next_of(jun_ws, "message.new")
-    assert next_of(mina_ws, "receipt.updated")["status"] == "delivered"
+    ws_next(jun_ws, "message.new")
+    assert ws_next(mina_ws, "receipt.updated")["status"] == "delivered"
     send(jun_ws, "message.read", up_to_seq=1)
     send(jun_ws, "ping")
-    next_of(jun_ws, "pong")
+    ws_next(jun_ws, "pong")
     with pytest.raises(AssertionError):
-        next_of(mina_ws, "receipt.updated", timeout=1)
+        ws_next(mina_ws, "receipt.updated", timeout=1)
 
 
 def test_a_reconnect_with_the_last_sequence_gets_exactly_what_was_missed(live_server, chat_world):
@@ -106,15 +97,15 @@ def test_a_reconnect_with_the_last_sequence_gets_exactly_what_was_missed(live_se
     seen = []
     for n in range(1, 4):
         send(mina_ws, "message.send", client_id=f"a{n}", content=f"m{n}")
-        seen.append(next_of(jun_ws, "message.new")["seq"])
+        seen.append(ws_next(jun_ws, "message.new")["seq"])
     jun_ws.close()
     for n in range(4, 8):
         send(mina_ws, "message.send", client_id=f"a{n}", content=f"m{n}")
-        next_of(mina_ws, "message.new")
+        ws_next(mina_ws, "message.new")
     jun_ws = open_chat(live_server, chat_world, "jun", after=seen[-1])
     send(mina_ws, "message.send", client_id="a8", content="m8")
     while len(seen) < 8:
-        seen.append(next_of(jun_ws, "message.new")["seq"])
+        seen.append(ws_next(jun_ws, "message.new")["seq"])
     stored = [m.seq for m in db.session.scalars(select(Message).order_by(Message.seq))]
     assert seen == stored == list(range(1, 9))
 
@@ -122,13 +113,13 @@ def test_a_reconnect_with_the_last_sequence_gets_exactly_what_was_missed(live_se
 def test_bad_input_and_outsiders(app, make_user, live_server, chat_world):
     mina_ws = open_chat(live_server, chat_world, "mina")
     send(mina_ws, "message.send", client_id="e1", content="   ")
-    assert next_of(mina_ws, "error")["code"] == "bad_content"
+    assert ws_next(mina_ws, "error")["code"] == "bad_content"
     send(mina_ws, "message.send", client_id="e2", content="x" * 4001)
-    assert next_of(mina_ws, "error")["code"] == "bad_content"
+    assert ws_next(mina_ws, "error")["code"] == "bad_content"
     send(mina_ws, "message.read", up_to_seq="all")
-    assert next_of(mina_ws, "error")["code"] == "bad_up_to_seq"
+    assert ws_next(mina_ws, "error")["code"] == "bad_up_to_seq"
     send(mina_ws, "message.shout")
-    assert next_of(mina_ws, "error")["code"] == "unknown_type"
+    assert ws_next(mina_ws, "error")["code"] == "unknown_type"
 
     eve = open_session(app, make_user("eve"), LIVE_SECRET)
     headers = {**UPGRADE, "Origin": live_server.url, "Cookie": f"bb_session={eve}"}
@@ -148,11 +139,11 @@ def test_a_message_published_before_an_earlier_one_does_not_hide_it(live_server,
     db.session.info.pop("bb_after_commit_events")  # nothing goes out with the commit…
     db.session.commit()
     publish_now(rdb, conversation_topic(conversation.id), "message.new", second)  # …then only the second
-    arrived = [next_of(jun_ws, "message.new"), next_of(jun_ws, "message.new")]
+    arrived = [ws_next(jun_ws, "message.new"), ws_next(jun_ws, "message.new")]
     assert [m["seq"] for m in arrived] == [1, 2] and arrived[0]["id"] == first["id"]
     publish_now(rdb, conversation_topic(conversation.id), "message.new", first)  # the late one: not twice
     send(jun_ws, "ping")
-    assert next_of(jun_ws, "pong") == {}
+    assert ws_next(jun_ws, "pong") == {}
     assert all(json.loads(raw)["type"] != "message.new" for raw in iter(lambda: jun_ws.receive(timeout=0.3), None))
 
 
@@ -160,9 +151,9 @@ def test_a_message_published_before_an_earlier_one_does_not_hide_it(live_server,
 def test_a_nul_in_a_frame_is_refused_and_nothing_is_stored(live_server, chat_world, frame):
     ws = open_chat(live_server, chat_world, "mina")
     send(ws, "message.send", client_id="n-1", **frame)
-    assert next_of(ws, "error")["code"] == "bad_frame"
+    assert ws_next(ws, "error")["code"] == "bad_frame"
     send(ws, "ping")
-    assert next_of(ws, "pong") == {}
+    assert ws_next(ws, "pong") == {}
     db.session.expire_all()
     assert db.session.scalar(select(Message)) is None
     ws.close()

@@ -16,7 +16,7 @@ from blueberry.services import chat
 from blueberry.services.conversation import start_direct
 from blueberry.services.room import record_match
 from tests.conftest import LIVE_SECRET
-from tests.realtime.clients import connect_ws, open_session
+from tests.realtime.clients import connect_ws, open_session, ws_next
 
 UPGRADE = {"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
            "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}  # fmt: skip
@@ -46,15 +46,6 @@ def closed_code(ws) -> int:
     return closed.value.reason
 
 
-def events_until(ws, type_: str) -> dict:
-    while True:
-        raw = ws.receive(timeout=5)
-        assert raw is not None, f"no {type_}"
-        event = json.loads(raw)
-        if event["type"] == type_:
-            return event["data"]
-
-
 def test_chat_socket_closes_with_1011_when_its_replay_fails(live_server, world):
     break_database("ALTER TABLE message RENAME TO message_gone")
     ws = connect_ws(live_server.url, world["cookies"]["mina"], f"/ws/conversations/{world['conversation'].id}")
@@ -76,7 +67,7 @@ def test_match_socket_closes_with_1011_when_connecting_fails(live_server, world)
 def test_room_socket_closes_with_1011_when_starting_the_call_fails(live_server, world):
     path = f"/ws/rooms/{world['room_id']}"
     first = connect_ws(live_server.url, world["cookies"]["mina"], path)
-    assert events_until(first, "room.state")["peer_present"] is False
+    assert ws_next(first, "room.state")["peer_present"] is False
     break_database("CREATE TRIGGER no_start BEFORE UPDATE ON matched_room BEGIN SELECT RAISE(ABORT, 'forced'); END")
     second = connect_ws(live_server.url, world["cookies"]["jun"], path)
     assert closed_code(second) == 1011
@@ -84,14 +75,14 @@ def test_room_socket_closes_with_1011_when_starting_the_call_fails(live_server, 
 
 def test_a_failing_frame_answers_internal_error_and_the_socket_lives(live_server, world):
     ws = connect_ws(live_server.url, world["cookies"]["mina"], f"/ws/conversations/{world['conversation'].id}")
-    events_until(ws, "message.new")
+    ws_next(ws, "message.new")
     break_database(
         "CREATE TRIGGER no_read BEFORE UPDATE ON conversation_member BEGIN SELECT RAISE(ABORT, 'forced'); END"
     )
     ws.send(json.dumps({"type": "message.read", "up_to_seq": 1}))
-    assert events_until(ws, "error")["code"] == "internal_error"
+    assert ws_next(ws, "error")["code"] == "internal_error"
     ws.send(json.dumps({"type": "ping"}))
-    assert events_until(ws, "pong") == {}
+    assert ws_next(ws, "pong") == {}
     ws.close()
 
 
@@ -99,9 +90,9 @@ def test_a_failing_frame_answers_internal_error_and_the_socket_lives(live_server
 def test_an_integer_out_of_range_is_refused_at_the_edge(live_server, world, up_to_seq):
     ws = connect_ws(live_server.url, world["cookies"]["mina"], f"/ws/conversations/{world['conversation'].id}")
     ws.send(json.dumps({"type": "message.read", "up_to_seq": up_to_seq}))
-    assert events_until(ws, "error")["code"] == "bad_up_to_seq"
+    assert ws_next(ws, "error")["code"] == "bad_up_to_seq"
     ws.send(json.dumps({"type": "ping"}))
-    assert events_until(ws, "pong") == {}
+    assert ws_next(ws, "pong") == {}
     ws.close()
 
 
@@ -114,11 +105,11 @@ def test_a_bad_after_is_refused_before_the_upgrade(live_server, world, after):
 
 def test_a_huge_location_is_refused_and_the_match_socket_lives(live_server, world):
     ws = connect_ws(live_server.url, world["cookies"]["mina"], "/ws/match")
-    events_until(ws, "match.idle")
+    ws_next(ws, "match.idle")
     ws.send('{"type": "match.join", "lat": 1' + "0" * 400 + ', "lon": 1}')
-    assert events_until(ws, "error")["code"] == "bad_location"
+    assert ws_next(ws, "error")["code"] == "bad_location"
     ws.send(json.dumps({"type": "ping"}))
-    assert events_until(ws, "pong") == {}
+    assert ws_next(ws, "pong") == {}
     ws.close()
 
 
@@ -126,5 +117,5 @@ def test_a_huge_location_is_refused_and_the_match_socket_lives(live_server, worl
 def test_an_absurd_cursor_reads_as_no_cursor(live_server, world, cursor):
     ws = connect_ws(live_server.url, world["cookies"]["mina"], f"/ws?last_event_id={quote(cursor)}")
     ws.send(json.dumps({"type": "ping"}))
-    assert events_until(ws, "pong") == {}
+    assert ws_next(ws, "pong") == {}
     ws.close()
