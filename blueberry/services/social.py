@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from blueberry.extensions import db
+from blueberry.inputs import has_nul
 from blueberry.models import MatchSetting, SocialAccount, User
 from blueberry.models.base import utcnow
 from blueberry.models.user import MAX_AGE, MIN_AGE
@@ -47,6 +48,7 @@ def kakao_profile(data: dict, region: str = "KR") -> ProviderProfile:
     """From `GET /v2/user/me`: `id` is a number, everything else may be missing."""
     if not isinstance(data, dict) or not isinstance(data.get("id"), int):
         raise ProviderAnswerError("no Kakao user id")
+    _refuse_nul(data)
     account = data.get("kakao_account") or {}
     verified = bool(account.get("is_email_valid") and account.get("is_email_verified"))
     gender = account.get("gender") if account.get("gender") in ("male", "female") else None
@@ -63,10 +65,17 @@ def discord_profile(data: dict) -> ProviderProfile:
     """From `GET /users/@me`: `id` is a string; the email counts only when `verified`."""
     if not isinstance(data, dict) or not isinstance(data.get("id"), str) or not data["id"].isdigit():
         raise ProviderAnswerError("no Discord user id")
+    _refuse_nul(data)
     return ProviderProfile(
         provider="discord", uid=data["id"], email=_email(data.get("email")),
         email_verified=data.get("verified") is True, nickname=data.get("global_name") or data.get("username"),
     )  # fmt: skip
+
+
+def _refuse_nul(data: dict) -> None:
+    """A provider's answer is input like any other: no NUL in what we may store."""
+    if has_nul(data):
+        raise ProviderAnswerError("a NUL character in the provider's answer")
 
 
 def _email(value) -> str | None:

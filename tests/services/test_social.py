@@ -24,7 +24,7 @@ def test_kakao_answers_are_read_whatever_the_person_consented_to():
     assert (bare.email, bare.nickname, bare.gender, bare.phone, bare.email_verified) == (None, None, None, None, False)
     unverified = social.kakao_profile(kakao(email="a@b.c", is_email_valid=True, is_email_verified=False))
     assert unverified.email == "a@b.c" and not unverified.email_verified
-    for garbage in ({"id": "4242"}, {}, [], {"kakao_account": {}}):
+    for garbage in ({"id": "4242"}, {}, [], {"kakao_account": {}}, kakao(profile={"nickname": "mi\x00na"})):
         with pytest.raises(social.ProviderAnswerError):
             social.kakao_profile(garbage)
 
@@ -40,6 +40,8 @@ def test_discord_email_counts_only_when_verified():
     )
     with pytest.raises(social.ProviderAnswerError):
         social.discord_profile({"id": 80351110224678912})
+    with pytest.raises(social.ProviderAnswerError):
+        social.discord_profile({"id": "80351110224678912", "username": "nel\x00ly"})
 
 
 def test_only_a_verified_email_or_the_phone_matches_an_existing_user(make_user):
