@@ -10,8 +10,9 @@ pair of account and address, not the account):
 - per account from everywhere (`slow_account`): a larger ceiling that only slows: beyond it an
   attempt waits before its password is checked, and is never refused.
 
-The counters live in Flask-Limiter's storage (Redis keys `bb:limit/LIMITER/pw-…`, fixed
-windows with the window's TTL), or in this process's memory while Redis is out.
+The counters live in Flask-Limiter's storage (Redis keys `LIMITS:LIMITER/bb:limit/pw-…/<window>`,
+beside its own, fixed windows with the window's TTL), or in this process's memory while Redis
+is out.
 """
 
 import time
@@ -65,14 +66,18 @@ def begin_attempt(budgets: Budgets, account: str, address: str) -> Attempt:
     fallback = _fallback()
     strategy = fallback.limiter if time.monotonic() < fallback.until else limiter.limiter
     attempt = Attempt()
-    hard = [(budgets.per_ip, ("pw-ip", address)), (budgets.per_account_ip, ("pw-account-ip", account, address))]
+    prefix = current_app.config["RATELIMIT_KEY_PREFIX"]  # beside Flask-Limiter's own counters
+    hard = [
+        (budgets.per_ip, (prefix, "pw-ip", address)),
+        (budgets.per_account_ip, (prefix, "pw-account-ip", account, address)),
+    ]
     try:
         for limits, identifiers in hard:
             attempt.retry_after = max(attempt.retry_after, _hit_all(strategy, attempt, limits, identifiers))
         if attempt.refused:
             give_back(attempt)
             return attempt
-        attempt.slow = _hit_all(strategy, attempt, budgets.slow_account, ("pw-account", account)) > 0
+        attempt.slow = _hit_all(strategy, attempt, budgets.slow_account, (prefix, "pw-account", account)) > 0
     except STORAGE_ERRORS:  # the storage is out: count this one again, in memory
         fallback.until = time.monotonic() + OUTAGE_COOLDOWN_S
         return begin_attempt(budgets, account, address) if strategy is not fallback.limiter else attempt
