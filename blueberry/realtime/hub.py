@@ -88,17 +88,21 @@ class Hub:
         self.up = self.started = False
         self.announced_down = False  # listeners were told LIVE_DOWN and await LIVE_UP
         self.lock = threading.Lock()
+        # Joining the listeners and announcing down or up happen one at a time, so a listener
+        # hears LIVE_DOWN once per outage: from the announcement, or on joining after it.
+        self.announcing = threading.Lock()
 
     def add(self, listener: Listener) -> None:
         """Deliver the listener's topics to it (it hears LIVE_DOWN at once if Redis is away)."""
-        for topic in listener.topics:
-            self.listeners[topic].add(listener)
+        with self.announcing:
+            for topic in listener.topics:
+                self.listeners[topic].add(listener)
+            if self.announced_down:
+                listener.put(make_event(LIVE_DOWN, {}))
         self._ensure_started()
         if self.up:
             self._subscribe_missing()
         self._check_ready(listener)
-        if self.announced_down:
-            listener.put(make_event(LIVE_DOWN, {}))
 
     def _subscribe_missing(self) -> None:
         new = [topic for topic in self.listeners if topic not in self.requested]
@@ -149,11 +153,12 @@ class Hub:
             backoff = min(backoff * 2, self.max_backoff)
 
     def _went_down(self) -> None:
-        self.up, self.announced_down = False, True
-        self.confirmed.clear()
-        for listener in self._all_listeners():
-            listener.ready.clear()
-            listener.put(make_event(LIVE_DOWN, {}))
+        with self.announcing:
+            self.up, self.announced_down = False, True
+            self.confirmed.clear()
+            for listener in self._all_listeners():
+                listener.ready.clear()
+                listener.put(make_event(LIVE_DOWN, {}))
 
     def _serve(self) -> None:
         pubsub = self.connect().pubsub()
@@ -177,10 +182,11 @@ class Hub:
             for listener in list(self.listeners.get(topic, ())):
                 self._check_ready(listener)
             return
-        if self.announced_down:  # back after an outage: everyone catches up
-            self.announced_down = False
-            for listener in self._all_listeners():
-                listener.put(make_event(LIVE_UP, {}))
+        with self.announcing:
+            if self.announced_down:  # back after an outage: everyone catches up
+                self.announced_down = False
+                for listener in self._all_listeners():
+                    listener.put(make_event(LIVE_UP, {}))
 
     def _dispatch(self, topic: str, raw: str) -> None:
         event = decode_message(topic, raw)

@@ -1,5 +1,8 @@
 """The hub on its own: a Redis that is away from the start, then arrives; fragments cost no queries."""
 
+import sys
+import time
+
 from flask_login import login_user
 from sqlalchemy import event
 
@@ -40,3 +43,19 @@ def test_event_fragments_run_no_sql(app, make_user):
             event.remove(db.engine, "before_cursor_execute", listen)
     assert 'id="notification-badge"' in html and ">2</span>" in html
     assert statements == []
+
+
+def test_each_listener_hears_down_once_however_it_races_the_first_failure(tmp_path):
+    server = RedisServer(tmp_path / "never")  # never started: every connection attempt fails
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible: the race is in a few lines
+    try:
+        for _ in range(20):
+            hub = Hub(lambda: make_redis(server.url, socket_timeout=None), max_backoff=0.05)
+            listeners = [Listener([f"bb:user:{n}"]) for n in range(50)]
+            for listener in listeners:
+                hub.add(listener)
+            time.sleep(0.2)
+            assert [[e["type"] for e in listener.items] for listener in listeners] == [["live.down"]] * 50
+    finally:
+        sys.setswitchinterval(switch)
