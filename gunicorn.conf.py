@@ -11,3 +11,21 @@ graceful_timeout = 5
 timeout = 30
 accesslog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def post_worker_init(worker):
+    """A graceful stop (SIGTERM; SIGHUP replaces workers that way) first tells every open socket
+    and stream: sockets close with 1012 and their clients reconnect at once, streams end."""
+    import signal
+
+    import gevent
+
+    from blueberry.realtime.hub import announce_restart
+
+    stop = worker.handle_exit
+
+    def handle_exit(sig, frame):
+        stop(sig, frame)
+        gevent.spawn(announce_restart, worker.wsgi)  # out of the signal handler
+
+    signal.signal(signal.SIGTERM, handle_exit)

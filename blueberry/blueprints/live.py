@@ -18,6 +18,7 @@ from blueberry.realtime.events import (
     NOTIFICATION_NEW,
     NOTIFICATION_READ,
     PONG,
+    SERVER_RESTARTING,
     SESSION_ENDED,
     Cursor,
     make_event,
@@ -113,6 +114,10 @@ def _deliver(live: LiveSocket, event: dict) -> bool:
         return _answer_frames(live)
     if kind == SESSION_ENDED:
         live.close(CLOSE_SESSION_ENDED, "session ended")
+        return False
+    if kind == SERVER_RESTARTING:
+        _answer_frames(live)  # what the client sent before the stop is answered first
+        live.close_for_restart()
         return False
     if kind == LIVE_DOWN:
         live.close(CLOSE_TRY_AGAIN, "live delivery paused; reconnect")

@@ -28,6 +28,7 @@ from blueberry.realtime.events import (
     ROOM_PEER_LEFT,
     ROOM_SIGNAL,
     ROOM_STATE,
+    SERVER_RESTARTING,
     SESSION_ENDED,
     make_event,
     publish_now,
@@ -184,6 +185,7 @@ class RoomConnection:
         self.live, self.room_id, self.user_id = live, room.id, user_id
         self.caller = room.user1_id == user_id
         self.redis, self.token = get_redis(), secrets.token_hex(8)
+        self.restarting = False
         self.topics = [room_topic(room.id), session_topic(token_hash(session.get(SESSION_TOKEN, "")))]
 
     def serve(self) -> None:
@@ -210,6 +212,8 @@ class RoomConnection:
         self._publish(ROOM_PEER_JOINED, {"started_at": started})
 
     def _exit(self) -> None:
+        if self.restarting:  # no "peer left": the partner's call goes on; the presence expires
+            return
         try:
             if room_presence.leave(self.redis, self.room_id, self.user_id, self.token):
                 self._publish(ROOM_PEER_LEFT, {})
@@ -232,6 +236,11 @@ class RoomConnection:
             return self._answer_frames()
         if kind == SESSION_ENDED:
             self.live.close(CLOSE_SESSION_ENDED, "session ended")
+            return False
+        if kind == SERVER_RESTARTING:
+            self._answer_frames()
+            self.restarting = True  # the call goes on peer to peer; signaling reconnects
+            self.live.close_for_restart()
             return False
         if kind == LIVE_DOWN:
             raise redis.ConnectionError("live delivery lost Redis")

@@ -35,6 +35,8 @@ NOTIFICATION_READ = "notification.read"
 SESSION_ENDED = "session.ended"
 LIVE_DOWN = "live.down"  # the server lost Redis: live delivery paused
 LIVE_UP = "live.up"  # delivery resumed; missed notifications follow
+# Never sent to clients: this process is stopping (a deploy). Sockets close with 1012, streams end.
+SERVER_RESTARTING = "server.restarting"
 ERROR = "error"
 PONG = "pong"
 

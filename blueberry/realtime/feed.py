@@ -14,6 +14,7 @@ from blueberry.realtime.events import (
     LIVE_DOWN,
     LIVE_UP,
     NOTIFICATION_NEW,
+    SERVER_RESTARTING,
     SESSION_ENDED,
     Cursor,
     has_stream,
@@ -57,7 +58,8 @@ class Feed:
         yield from self._accepted(self.catch_up(self.cursor.notification_id))
 
     def live(self, keepalive_s: float) -> Iterator[dict]:
-        """Live events until the session ends; KEEPALIVE when quiet; LIVE_UP is followed by a catch-up."""
+        """Live events until the session ends or the server stops; KEEPALIVE when quiet; LIVE_UP is
+        followed by a catch-up."""
         while True:
             if self.listener.overflowed:  # too slow to keep up: end, and let the client resync
                 yield make_event(LIVE_DOWN, {})
@@ -68,9 +70,9 @@ class Feed:
             elif event["type"] == LIVE_UP:
                 yield event
                 yield from self.missed()
-            elif event["type"] in (LIVE_DOWN, SESSION_ENDED):
+            elif event["type"] in (LIVE_DOWN, SESSION_ENDED, SERVER_RESTARTING):
                 yield event
-                if event["type"] == SESSION_ENDED:
+                if event["type"] != LIVE_DOWN:
                     return
             else:
                 yield from self._accepted([event])

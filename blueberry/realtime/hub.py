@@ -21,7 +21,7 @@ import redis
 from flask import current_app
 
 from blueberry.extensions import make_redis
-from blueberry.realtime.events import LIVE_DOWN, LIVE_UP, make_event
+from blueberry.realtime.events import LIVE_DOWN, LIVE_UP, SERVER_RESTARTING, make_event
 
 log = logging.getLogger(__name__)
 QUEUE_LIMIT = 1000
@@ -195,6 +195,12 @@ class Hub:
         for listener in list(self.listeners.get(topic, ())):
             listener.put(event)
 
+    def announce_restart(self) -> None:
+        """This process is stopping: every connection closes and its client reconnects elsewhere."""
+        with self.announcing:
+            for listener in self._all_listeners():
+                listener.put(make_event(SERVER_RESTARTING, {}))
+
     def _all_listeners(self) -> set[Listener]:
         return {listener for group in list(self.listeners.values()) for listener in group}
 
@@ -206,3 +212,10 @@ def get_hub() -> Hub:
         url = current_app.config["REDIS_URL"]
         hub = current_app.extensions["bb_hub"] = Hub(lambda: make_redis(url, socket_timeout=None))
     return hub
+
+
+def announce_restart(app) -> None:
+    """Called by the web server when it begins a graceful stop (gunicorn.conf.py)."""
+    hub = app.extensions.get("bb_hub")
+    if hub is not None:
+        hub.announce_restart()

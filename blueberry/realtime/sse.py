@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 
 from flask import Response, stream_with_context
 
-from blueberry.realtime.events import SESSION_ENDED
+from blueberry.realtime.events import SERVER_RESTARTING, SESSION_ENDED
 from blueberry.realtime.feed import KEEPALIVE, Feed
 
 # Browsers reconnect after this many milliseconds when a stream drops.
@@ -41,6 +41,8 @@ def _messages(feed: Feed, render: Render, keepalive_s: float) -> Iterator[str]:
     yield f": connected\nretry: {RETRY_MS}\n\n"
     with feed:
         for event in _events(feed, keepalive_s):
+            if event["type"] == SERVER_RESTARTING:
+                return  # the browser reconnects (to another process) with its Last-Event-ID
             if event["type"] == KEEPALIVE:
                 yield ": keepalive\n\n"
                 continue

@@ -149,6 +149,10 @@ class LiveSocket:
         with self.lock, contextlib.suppress(ConnectionClosed):
             self.ws.close(reason=code, message=reason)
 
+    def close_for_restart(self) -> None:
+        """The server is stopping: 1012, and the client reconnects at once with its cursor."""
+        self.close(CLOSE_RESTART, "server restarting; reconnect")
+
     def wake_on_frames(self, wake: Callable[[], None]) -> None:
         """Call `wake` whenever the peer sends something (a frame, or the close).
 

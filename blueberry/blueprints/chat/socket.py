@@ -23,6 +23,7 @@ from blueberry.realtime.events import (
     MESSAGE_NEW,
     PONG,
     RECEIPT_UPDATED,
+    SERVER_RESTARTING,
     SESSION_ENDED,
     TYPING,
     conversation_topic,
@@ -123,6 +124,10 @@ class ConversationConnection:
             self._answer_frames()
         elif kind == SESSION_ENDED:
             self.live.close(CLOSE_SESSION_ENDED, "session ended")
+            raise Done
+        elif kind == SERVER_RESTARTING:
+            self._answer_frames()  # sends already received are stored and answered first
+            self.live.close_for_restart()
             raise Done
         elif kind == LIVE_DOWN:
             raise redis.ConnectionError("live delivery lost Redis")

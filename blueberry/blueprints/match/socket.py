@@ -26,6 +26,7 @@ from blueberry.realtime.events import (
     MATCH_REPLACED,
     MATCH_SEARCHING,
     PONG,
+    SERVER_RESTARTING,
     SESSION_ENDED,
     make_event,
     publish_many,
@@ -53,6 +54,7 @@ class MatchConnection:
         self.heartbeat_s, self.census_s = config["MATCH_HEARTBEAT_S"], config["MATCH_CENSUS_EVERY_S"]
         self.searching_since: float | None = None  # epoch seconds, while queued
         self.offer: dict | None = None  # this side's view of the current offer
+        self.restarting = False
         self.next_beat = self.next_census = self.next_expiry = math.inf
 
     # -- the loop ---------------------------------------------------------------------------
@@ -83,8 +85,9 @@ class MatchConnection:
         self.next_beat = time.time() + self.heartbeat_s
 
     def disconnect(self) -> None:
-        """The spec's cleanup, if this is still the user's newest connection."""
-        if self.seeker is not None:
+        """Leave matching, if this is still the user's newest connection (not on a server restart:
+        the client reconnects within seconds, and a lost one expires with its presence)."""
+        if self.seeker is not None and not self.restarting:
             # If Redis is away the presence expires by itself and the sweep job drops the rest.
             with contextlib.suppress(redis.RedisError):
                 self.engine.disconnect(self.user_id, self.token)
@@ -112,6 +115,11 @@ class MatchConnection:
             self._answer_frames()
         elif kind == SESSION_ENDED:
             self.live.close(CLOSE_SESSION_ENDED, "session ended")
+            raise Done
+        elif kind == SERVER_RESTARTING:
+            self._answer_frames()
+            self.restarting = True  # the client comes back at once: keep its place and offer
+            self.live.close_for_restart()
             raise Done
         elif kind == LIVE_DOWN:
             raise redis.ConnectionError("live delivery lost Redis")
