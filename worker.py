@@ -8,6 +8,7 @@ Usage:
 import logging
 import os
 import sys
+import time
 
 from rq import Worker
 from rq.serializers import JSONSerializer
@@ -23,10 +24,39 @@ def _forget_inherited_connections() -> None:
     db.engine.dispose(close=False)
 
 
+class RecoveringWorker(Worker):
+    """An RQ worker whose scheduler comes back as soon as Redis does.
+
+    RQ's scheduler (delayed jobs and retries) runs in a process that exits when Redis goes away,
+    and RQ starts it again only at its ten-minute maintenance: a retry would wait that long. This
+    worker tries again every few seconds while the scheduler is not running, and retries Redis
+    every 2 s at most while it is away.
+    """
+
+    max_connection_wait_time = 2.0
+    scheduler_retry_s = 5.0
+    _scheduler_tried = 0.0
+
+    @property
+    def should_run_maintenance_tasks(self) -> bool:
+        return super().should_run_maintenance_tasks or self._scheduler_due()
+
+    def _scheduler_due(self) -> bool:
+        process = self.scheduler._process if self.scheduler else None
+        if self.scheduler is None or (process and process.is_alive()):
+            return False
+        if time.monotonic() - self._scheduler_tried < self.scheduler_retry_s:
+            return False
+        self._scheduler_tried = time.monotonic()
+        return True
+
+
 def work(app, queues: list[str]) -> None:
     connection = make_redis(app.config["REDIS_URL"], socket_timeout=None, decode=False)
     os.register_at_fork(after_in_child=_forget_inherited_connections)
-    worker = Worker(queues or list(QUEUES), connection=connection, serializer=JSONSerializer)
+    worker = RecoveringWorker(
+        queues or list(QUEUES), connection=connection, serializer=JSONSerializer, worker_ttl=app.config["WORKER_TTL_S"]
+    )
     worker.work(with_scheduler=True)
 
 

@@ -90,6 +90,10 @@ class Config:
     SSE_KEEPALIVE_S = float(os.environ.get("SSE_KEEPALIVE_S", "15"))
     WS_KEEPALIVE_S = 25.0
     SCHEDULER_INTERVAL = 1
+    # An idle RQ worker heartbeats every WORKER_TTL_S - 15 s (and a busy one every 30 s), so
+    # /healthz can tell a dead worker within WORKER_STALE_S.
+    WORKER_TTL_S = int(os.environ.get("WORKER_TTL_S", "35"))
+    WORKER_STALE_S = int(os.environ.get("WORKER_STALE_S", "60"))
     SESSION_PURGE_EVERY_S = int(os.environ.get("SESSION_PURGE_EVERY_S", "3600"))
 
     # Random matching: the offer window, presence lifetime, how far a join scans the queue.

@@ -12,7 +12,7 @@ from rq.serializers import JSONSerializer
 from rq_dashboard.web import setup_rq_connection
 
 from blueberry.extensions import get_redis, limiter, login_manager
-from blueberry.services.health import check_health
+from blueberry.services.health import PARTS, check_health
 
 bp = Blueprint("ops", __name__)
 DASHBOARD = "rq_dashboard"
@@ -23,8 +23,12 @@ STATE_CHANGING_GETS = {"rq_dashboard.requeue_all"}
 @bp.get("/healthz")
 @limiter.exempt
 def healthz():
-    report, serving = check_health(get_redis(), get_redis(decode=False))
-    return jsonify(report), 200 if serving else 503
+    """Liveness (the process and its database); `?require=workers,scheduler,redis` for readiness."""
+    require = {part for part in request.args.get("require", "").split(",") if part}
+    if not require <= set(PARTS):
+        return jsonify(error=f"require takes {', '.join(PARTS)}"), 400
+    report, ok = check_health(get_redis(), get_redis(decode=False), current_app.config["WORKER_STALE_S"], require)
+    return jsonify(report), 200 if ok else 503
 
 
 def guard_dashboard():

@@ -1,4 +1,10 @@
-"""What /healthz reports: the database, Redis, RQ workers and the scheduler's heartbeat."""
+"""What /healthz reports: the database, Redis, RQ workers and the scheduler's heartbeat.
+
+Liveness by default: the answer is 200 while this web process and its database work, whatever
+else is down (pages are built to survive a Redis outage, and one dead worker must not take web
+nodes out of a load balancer). Readiness on request: `require` names the parts that must be up
+too (`redis`, `workers`, `scheduler`), else 503.
+"""
 
 from datetime import UTC, datetime
 
@@ -11,6 +17,7 @@ from blueberry.extensions import db
 
 SCHEDULER_HEARTBEAT_KEY = "bb:scheduler:heartbeat"
 STALE_AFTER_S = 30
+PARTS = ("redis", "workers", "scheduler")
 
 
 def check_database() -> dict:
@@ -37,8 +44,8 @@ def _age_s(moment: datetime | None) -> float | None:
     return round((datetime.now(UTC) - moment).total_seconds(), 1)
 
 
-def check_workers(rq_client: redis.Redis) -> dict:
-    """RQ workers registered in Redis with the age of their last heartbeat."""
+def check_workers(rq_client: redis.Redis, stale_after_s: float) -> dict:
+    """RQ workers registered in Redis with the age of their last heartbeat (alive: a fresh one)."""
     workers = [
         {
             "name": w.name,
@@ -48,7 +55,7 @@ def check_workers(rq_client: redis.Redis) -> dict:
         }
         for w in Worker.all(connection=rq_client)
     ]
-    alive = [w for w in workers if w["heartbeat_age_s"] is not None and w["heartbeat_age_s"] < 600]
+    alive = [w for w in workers if w["heartbeat_age_s"] is not None and w["heartbeat_age_s"] < stale_after_s]
     return {"ok": bool(alive), "count": len(alive), "workers": workers}
 
 
@@ -61,15 +68,17 @@ def check_scheduler(client: redis.Redis) -> dict:
     return {"ok": age is not None and age < STALE_AFTER_S, "last_heartbeat": raw, "heartbeat_age_s": age}
 
 
-def check_health(client: redis.Redis, rq_client: redis.Redis) -> tuple[dict, bool]:
-    """The report and whether the app can serve (the database and Redis are up)."""
+def check_health(
+    client: redis.Redis, rq_client: redis.Redis, worker_stale_s: float, require: set[str] = frozenset()
+) -> tuple[dict, bool]:
+    """The report, and whether the database and every part in `require` are up."""
     report = {"db": check_database(), "redis": check_redis(client)}
     report["workers"] = report["scheduler"] = {"ok": False, "error": "redis down"}
     if report["redis"]["ok"]:
         try:
-            report["workers"] = check_workers(rq_client)
+            report["workers"] = check_workers(rq_client, worker_stale_s)
             report["scheduler"] = check_scheduler(client)
         except redis.RedisError as error:  # Redis went away after the ping
             report["redis"] = {"ok": False, "error": str(error)}
-    serving = report["db"]["ok"] and report["redis"]["ok"]
-    return {"status": "ok" if serving else "down", **report}, serving
+    ok = report["db"]["ok"] and all(report[part]["ok"] for part in require)
+    return {"status": "ok" if ok else "down", **report}, ok

@@ -81,6 +81,13 @@ def test_healthz_when_all_is_up(client):
     assert body["workers"]["count"] == 0 and body["scheduler"]["ok"] is False
 
 
+def test_readiness_asks_for_the_parts_it_needs(client):
+    assert client.get("/healthz?require=redis").status_code == 200
+    assert client.get("/healthz?require=workers").status_code == 503  # no worker runs in this test
+    assert client.get("/healthz?require=redis,scheduler").status_code == 503
+    assert client.get("/healthz?require=gremlins").status_code == 400
+
+
 @pytest.fixture
 def outage_app_config(db_path, own_redis):
     return _config(f"sqlite:///{db_path}", own_redis.url, REDIS_BREAKER_COOLDOWN=0.2)
@@ -102,8 +109,9 @@ def test_redis_down_pages_and_login_still_answer_quickly(client, make_user, own_
     assert client.get("/settings/matching").status_code == 200
     health = client.get("/healthz")
     elapsed = time.monotonic() - started
-    assert health.status_code == 503
+    assert health.status_code == 200  # alive: this process and its database work
     assert health.get_json()["redis"]["ok"] is False and health.get_json()["db"]["ok"] is True
+    assert client.get("/healthz?require=redis").status_code == 503  # not ready
     assert elapsed < 2.0, f"pages waited on the dead Redis ({elapsed:.1f} s)"
 
 
@@ -111,10 +119,10 @@ def test_a_hung_redis_costs_one_timeout_then_the_breaker_answers_at_once(client,
     own_redis.process.send_signal(signal.SIGSTOP)  # accepts connections, never answers
     try:
         started = time.monotonic()
-        assert client.get("/healthz").status_code == 503
+        assert client.get("/healthz?require=redis").status_code == 503
         first = time.monotonic() - started
         started = time.monotonic()
-        assert client.get("/healthz").status_code == 503
+        assert client.get("/healthz?require=redis").status_code == 503
         second = time.monotonic() - started
     finally:
         own_redis.process.send_signal(signal.SIGCONT)
@@ -124,10 +132,10 @@ def test_a_hung_redis_costs_one_timeout_then_the_breaker_answers_at_once(client,
 
 def test_everything_comes_back_when_redis_returns(client, own_redis):
     own_redis.stop()
-    assert client.get("/healthz").status_code == 503
+    assert client.get("/healthz?require=redis").status_code == 503
     own_redis.start()
     time.sleep(0.3)  # the breaker's cool-down in this test
-    assert client.get("/healthz").status_code == 200
+    assert client.get("/healthz?require=redis").status_code == 200
 
 
 def test_login_throttle_survives_a_redis_outage_in_memory(client, make_user, own_redis):

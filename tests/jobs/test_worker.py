@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 import time
+from datetime import timedelta
 
 import redis
 from rq.job import Job
@@ -11,7 +12,7 @@ from rq.serializers import JSONSerializer
 
 from blueberry.extensions import db
 from blueberry.jobs import enqueue_on_commit, get_queue
-from tests.servers import ROOT
+from tests.servers import ROOT, RedisServer
 
 PURGE = "blueberry.jobs.maintenance.purge_stale_state"
 
@@ -46,3 +47,53 @@ def test_worker_process_runs_a_job_in_a_forked_horse(app, redis_server, db_path)
     finally:
         process.terminate()
         process.wait(timeout=15)
+
+
+def start_worker(redis_url: str, db_path, **env) -> subprocess.Popen:
+    env = {**os.environ, "REDIS_URL": redis_url, "DATABASE_URL": f"sqlite:///{db_path}", "SECRET_KEY": "x", **env}
+    command = [sys.executable, "worker.py", "work", "default"]
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def wait_for(predicate, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if predicate():
+                return True
+        except redis.RedisError:
+            pass
+        time.sleep(0.2)
+    return False
+
+
+def test_a_delayed_job_runs_on_time_after_a_redis_restart(tmp_path, db_path):
+    server = RedisServer(tmp_path / "restarting-redis").start()
+    connection = redis.Redis.from_url(server.url)
+    process = start_worker(server.url, db_path)
+    try:
+        assert wait_for(lambda: connection.exists("rq:scheduler-lock:default"), 15), "no scheduler"
+        server.stop()
+        time.sleep(1.5)  # the worker and its scheduler lose Redis
+        server.start()
+        job = get_queue("default", connection).enqueue_in(timedelta(seconds=1), PURGE)
+        # RQ alone starts its scheduler again only at its ten-minute maintenance.
+        assert wait_for(lambda: job.get_status(refresh=True) == "finished", 15), job.get_status(refresh=True)
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+        server.stop()
+
+
+def test_a_killed_worker_is_reported_within_seconds(app, redis_server, db_path, client):
+    app.config["WORKER_STALE_S"] = 4
+    process = start_worker(redis_server.url, db_path, WORKER_TTL_S="16")  # heartbeats every second
+    try:
+        assert wait_for(lambda: client.get("/healthz?require=workers").status_code == 200, 15)
+        process.kill()
+        process.wait(timeout=5)
+        assert wait_for(lambda: client.get("/healthz?require=workers").status_code == 503, 8)
+        assert client.get("/healthz").status_code == 200  # liveness is this web process's own
+    finally:
+        if process.poll() is None:
+            process.kill()
