@@ -7,6 +7,7 @@ import time
 from datetime import timedelta
 
 import redis
+from rq import Worker
 from rq.job import Job
 from rq.serializers import JSONSerializer
 
@@ -79,6 +80,7 @@ def test_a_delayed_job_runs_on_time_after_a_redis_restart(tmp_path, db_path):
         job = get_queue("default", connection).enqueue_in(timedelta(seconds=1), PURGE)
         # RQ alone starts its scheduler again only at its ten-minute maintenance.
         assert wait_for(lambda: job.get_status(refresh=True) == "finished", 15), job.get_status(refresh=True)
+        assert wait_for(lambda: len(Worker.all(connection=connection)) == 1, 5)  # registered again
     finally:
         process.terminate()
         process.wait(timeout=15)
