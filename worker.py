@@ -29,14 +29,19 @@ class RecoveringWorker(Worker):
 
     RQ's scheduler (delayed jobs and retries) runs in a process that exits when Redis goes away,
     and RQ starts it again only at its ten-minute maintenance: a retry would wait that long. This
-    worker tries again every few seconds while the scheduler is not running, and retries Redis
-    every 2 s at most while it is away. A Redis that restarted empty has also forgotten the
+    worker looks every few seconds (an idle worker waits for jobs that long at a time, not the
+    20 s RQ would) and starts the scheduler again while it is not running; while Redis is away it
+    retries every 2 s at most. A Redis that restarted empty has also forgotten the
     worker itself: it registers again, or /healthz would never see it.
     """
 
     max_connection_wait_time = 2.0
-    scheduler_retry_s = 5.0
+    scheduler_retry_s = 3.0
     _scheduler_tried = 0.0
+
+    @property
+    def dequeue_timeout(self) -> int:
+        return min(super().dequeue_timeout, int(self.scheduler_retry_s))
 
     def heartbeat(self, timeout: int | None = None, pipeline=None):
         if pipeline is None and self.birth_date is not None and not self.connection.exists(self.key):

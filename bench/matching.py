@@ -6,7 +6,7 @@
    (presence and profile in Redis, not timed). Then `--processes` processes join them all at
    once, each its share, and we count the offers made per second. The same population, in the
    same order, runs twice: through the engine (one Lua script per join, no lock) and through
-   the spec's design with `global_match_lock` (SET NX EX 10, spin, scan, write, release),
+   the original design with one `global_match_lock` (SET NX EX 10, spin, scan, write, release),
    implemented below as the baseline. The baseline gets the same bounded scan and reads the
    candidates' profiles in one pipelined round trip: it is the lock that costs, not a strawman.
 2. Latency. gunicorn (2 gevent workers) on a fresh database; `--pairs` times, one person is
@@ -41,7 +41,7 @@ from blueberry.services.matching import Engine, Limits, Seeker  # noqa: E402
 from tests.realtime.clients import WSClient  # noqa: E402
 from tests.servers import RedisServer  # noqa: E402
 
-LOCK, QUEUE = "global_match_lock", "match_queue"  # the spec's keys
+LOCK, QUEUE = "global_match_lock", "match_queue"  # the original design's keys
 SCAN = 200
 
 
@@ -68,7 +68,7 @@ def fits(me: tuple, them: tuple) -> bool:
 
 
 def lock_join(client: redis.Redis, uid: int) -> bool:
-    """The spec's join: take the global lock, scan the queue, offer or enqueue, release."""
+    """The original design's join: take the global lock, scan the queue, offer or enqueue, release."""
     token = str(uid).encode()
     while not client.set(LOCK, token, nx=True, ex=10):
         time.sleep(0.0005)
@@ -183,7 +183,7 @@ def report(args, runs: list[dict], samples: list[float]) -> str:
         f"Command: `.venv/bin/python bench/matching.py --seekers {args.seekers} --processes {args.processes} "
         f"--pairs {args.pairs}`",
         "",
-        "| measure | engine (Lua, no lock) | spec's global lock | target |",
+        "| measure | engine (Lua, no lock) | one global lock | target |",
         "|---|---|---|---|",
         f"| pairings made from {args.seekers:,} seekers | {engine['pairings']:,} | {lock['pairings']:,} | |",
         f"| time for all joins ({args.processes} processes) | {engine['elapsed']:.2f} s | {lock['elapsed']:.2f} s | |",

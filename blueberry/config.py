@@ -103,6 +103,9 @@ class Config:
     MATCH_SCAN_LIMIT = int(os.environ.get("MATCH_SCAN_LIMIT", "200"))
     MATCH_CENSUS_EVERY_S = 5.0
     MATCH_SWEEP_EVERY_S = 30
+    # A voice room's presence lives ROOM_PRESENCE_S, refreshed every ROOM_HEARTBEAT_S by its socket.
+    ROOM_PRESENCE_S = 60
+    ROOM_HEARTBEAT_S = 20.0
     # A voice room with nobody in it for this long is ended by the sweep.
     ROOM_EMPTY_GRACE_S = int(os.environ.get("ROOM_EMPTY_GRACE_S", "120"))
     # STUN/TURN for WebRTC, as RTCIceServer JSON. No servers: peers on one network still connect.

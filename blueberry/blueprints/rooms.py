@@ -52,7 +52,6 @@ from blueberry.services.errors import FieldError
 from blueberry.services.sessions import token_hash
 
 bp = Blueprint("rooms", __name__)
-HEARTBEAT_S = 20.0
 MAX_SDP = 32 * 1024
 MAX_CANDIDATE = 1024
 CANDIDATE_FIELDS = ("candidate", "sdpMid", "sdpMLineIndex", "usernameFragment")
@@ -186,6 +185,7 @@ class RoomConnection:
         self.caller = room.user1_id == user_id
         self.redis, self.token = get_redis(), secrets.token_hex(8)
         self.restarting = False
+        self.heartbeat_s = current_app.config["ROOM_HEARTBEAT_S"]
         self.topics = [room_topic(room.id), session_topic(token_hash(session.get(SESSION_TOKEN, "")))]
 
     def serve(self) -> None:
@@ -227,7 +227,7 @@ class RoomConnection:
         """Handle one event (or a quiet heartbeat); False when the connection is over."""
         if self.listener.overflowed:
             raise redis.ConnectionError("listener overflowed")
-        event = self.listener.get(HEARTBEAT_S)
+        event = self.listener.get(self.heartbeat_s)
         if event is None:
             room_presence.refresh(self.redis, self.room_id, self.user_id, self.token)
             return self.live.ws.connected

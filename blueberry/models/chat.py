@@ -1,13 +1,13 @@
 """Chat: conversations, their members, messages and per-recipient delivery receipts.
 
-After the chat service log (seed 003), generalized: a conversation has any number of members,
-so meetings and rides can reuse it; only a `direct` one is limited to a unique pair.
+A conversation has any number of members, so meetings and rides can reuse it; only a `direct`
+one is limited to a unique pair.
 """
 
 import uuid
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, Uuid, false, true
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, Uuid, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from blueberry.extensions import db
@@ -36,7 +36,6 @@ class Conversation(db.Model):
     last_seq: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    is_active: Mapped[bool] = mapped_column(default=True, server_default=true())
 
 
 class ConversationMember(db.Model):

@@ -9,11 +9,9 @@ from blueberry.extensions import db
 from blueberry.models.base import UTCDateTime, utcnow
 from blueberry.models.user import User
 
-PREFERRED_GENDERS = ("male", "female", "any")
-
 
 class MatchSetting(db.Model):
-    """Who a user wants to be matched with (model spec §2); created with the user."""
+    """Who a user wants to be matched with; created with the user."""
 
     __tablename__ = "match_setting"
     __table_args__ = (
@@ -34,7 +32,7 @@ class MatchSetting(db.Model):
 
 
 class MatchHistory(db.Model):
-    """Two people who were matched (spec §3). The pair is stored ordered and is unique:
+    """Two people who were matched. The pair is stored ordered and is unique:
     the same two people are never matched twice."""
 
     __tablename__ = "match_history"
@@ -50,7 +48,7 @@ class MatchHistory(db.Model):
 
 
 class MatchedRoom(db.Model):
-    """The voice room of a match (spec §4). Ended, never deleted, so history is kept."""
+    """The voice room of a match. Ended, never deleted, so history is kept."""
 
     __tablename__ = "matched_room"
     __table_args__ = (
@@ -64,7 +62,8 @@ class MatchedRoom(db.Model):
     matched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Why it ended: "left", "partner_left", "blocked", "expired"; empty while open.
+    # Why it ended: "left" (someone hung up), "blocked", "abandoned" (nobody came back to it); empty
+    # while open.
     end_reason: Mapped[str] = mapped_column(String(20), default="", server_default="")
     # "Keep in touch": when both pressed it, they get a conversation.
     user1_keeps: Mapped[bool] = mapped_column(default=False, server_default=false())

@@ -385,7 +385,8 @@ function commands.expire()
   return result('noop')
 end
 
--- The spec's cleanup on disconnect, for the user's newest connection only.
+-- Leaving matching on disconnect (presence, queue place, an open offer), for the user's newest
+-- connection only.
 local function drop(uid)
   redis.call('DEL', P .. 'online:' .. uid)
   redis.call('ZREM', ONLINE, uid)

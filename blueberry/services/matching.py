@@ -1,12 +1,12 @@
 """The random-matching engine: presence, the waiting queue and match offers, in Redis.
 
 Every change is one run of `matching.lua`, which Redis executes alone: pairing is atomic
-without the spec's `global_match_lock` (which serialized every join and stalled the queue for
-10 s when its holder died). The script also publishes the resulting events to the users.
+without a global lock (one would serialize every join, and stall the queue until its TTL when
+its holder died). The script also publishes the resulting events to the users.
 
-Redis keys owned here (the spec's layout under `bb:match:`; ms = milliseconds):
+Redis keys owned here (ms = milliseconds):
 - `bb:match:online:<uid>` — string, the token of the user's newest match connection;
-  TTL presence (60 s) refreshed by the socket's heartbeat. Spec: `user_online`.
+  TTL MATCH_PRESENCE_S, refreshed by the socket's heartbeat.
 - `bb:match:online` — sorted set uid → last heartbeat (ms): who is online, for counting.
 - `bb:match:seekers` — hash uid → the user's profile as pairing compares it (age, range,
   gender, preference, radius, location if shared, name), packed with Redis' struct library so a
@@ -14,11 +14,13 @@ Redis keys owned here (the spec's layout under `bb:match:`; ms = milliseconds):
   whose presence has lapsed.
 - `bb:match:avoid:<uid>` — set of user ids never to offer: matched before, blocked either way,
   declined; TTL 24 h, refilled from SQL on every connection.
-- `bb:match:queue` — sorted set uid → enqueue time (ms): FIFO, oldest first. Spec: `match_queue`.
+- `bb:match:queue:<g><w>` — six sorted sets, one per gender (`m`, `f`) and wish (`m`, `f`,
+  `a` for any): member → enqueue time (ms), FIFO, oldest first. A join scans only the parts
+  whose people fit it both ways, at most MATCH_SCAN_LIMIT members each.
 - `bb:match:offer:<match_id>` — JSON (match_id, user1, user2, names, status, created_at,
   updated_at, expires_at, user1_response, user2_response, queue places); TTL the offer window
-  (300 s) plus a grace for the expiry to requeue whoever accepted. Spec: `match_requests`.
-- `bb:match:user:<uid>` — string, the user's current match id; same TTL. Spec: `user_matches`.
+  (MATCH_OFFER_S) plus a grace for the expiry to requeue whoever accepted.
+- `bb:match:user:<uid>` — string, the user's current match id; same TTL.
 - `bb:match:offers` — sorted set match id → deadline (ms), so the sweep finds overdue offers.
 - `bb:match:seq` — counter making match ids unique.
 Pub/sub channel `bb:seeker:<uid>` (realtime.events.seeker_topic) carries match events.
@@ -32,6 +34,7 @@ from pathlib import Path
 import redis
 from flask import current_app
 
+from blueberry.config import Config
 from blueberry.extensions import get_redis
 
 SCRIPT = (Path(__file__).with_name("matching.lua")).read_text()
@@ -54,10 +57,12 @@ class Seeker:
 
 @dataclass(frozen=True)
 class Limits:
-    offer_s: float = 300.0
+    """The engine's timings and bounds; the defaults are the configuration's (tests vary them)."""
+
+    offer_s: float = Config.MATCH_OFFER_S
     grace_s: float = 30.0
-    presence_s: float = 60.0
-    scan: int = 200
+    presence_s: float = Config.MATCH_PRESENCE_S
+    scan: int = Config.MATCH_SCAN_LIMIT
     census: int = 300
 
 
@@ -88,7 +93,8 @@ class Engine:
         return self._run("heartbeat", user_id, token, now=now)
 
     def disconnect(self, user_id: int, token: str, now: float | None = None) -> dict:
-        """The spec's cleanup (§8.2), unless a newer connection of the user took over."""
+        """Leave matching (presence cleared, out of the queue, an open offer ends for the partner),
+        unless a newer connection of the user took over."""
         return self._run("disconnect", user_id, token, now=now)
 
     def join(self, user_id: int, location: tuple[float, float] | None = None, now: float | None = None) -> dict:

@@ -1,12 +1,11 @@
 """Who is in a voice room right now, across processes.
 
 Redis keys owned here: `bb:roompeers:<room id>` — hash user id → connection token; TTL
-PRESENCE_S, refreshed by each connection's heartbeat. Gone: nobody has been there for a while.
+ROOM_PRESENCE_S, refreshed by each connection's heartbeat. Gone: nobody has been there for a while.
 """
 
 import redis
-
-PRESENCE_S = 60
+from flask import current_app
 
 # KEYS: peers hash. ARGV: user id, token. Forget the user only if this connection is theirs.
 _LEAVE = """
@@ -26,7 +25,7 @@ def enter(client: redis.Redis, room_id: int, user_id: int, token: str) -> set[in
     key = peers_key(room_id)
     pipe = client.pipeline()
     pipe.hset(key, str(user_id), token)
-    pipe.expire(key, PRESENCE_S)
+    pipe.expire(key, current_app.config["ROOM_PRESENCE_S"])
     pipe.hkeys(key)
     return {int(uid) for uid in pipe.execute()[-1]}
 
@@ -35,7 +34,7 @@ def refresh(client: redis.Redis, room_id: int, user_id: int, token: str) -> None
     key = peers_key(room_id)
     pipe = client.pipeline()
     pipe.hset(key, str(user_id), token)
-    pipe.expire(key, PRESENCE_S)
+    pipe.expire(key, current_app.config["ROOM_PRESENCE_S"])
     pipe.execute()
 
 

@@ -1,6 +1,6 @@
 """Fake Kakao and Discord OAuth2 providers: real HTTP servers speaking the real endpoints and JSON shapes.
 
-The app's Authlib client talks to them over the network unchanged (DESIGN §9); nothing is patched.
+The app's Authlib client talks to them over the network unchanged; nothing is patched.
 """
 
 import base64

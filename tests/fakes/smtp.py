@@ -1,6 +1,6 @@
 """A real SMTP server for tests (aiosmtpd on a free port) that keeps the mail it receives.
 
-The app's mail job talks to it over the network exactly as to a real relay (DESIGN §9):
+The app's mail job talks to it over the network exactly as to a real relay:
 STARTTLS with a self-signed certificate and AUTH LOGIN/PLAIN when asked for, refused
 recipients on demand. `mail_outbox` also points the test app at it and runs the queued
 jobs on a real RQ worker, so a test reads the links that were really sent.

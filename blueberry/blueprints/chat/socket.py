@@ -36,7 +36,6 @@ from blueberry.services import chat, receipts
 from blueberry.services.errors import FieldError
 
 log = logging.getLogger(__name__)
-KEEPALIVE_S = 25.0
 SEND_WAIT_S = 10.0
 DELIVERED_GATHER_S = 0.05  # "delivered" may show 50 ms later; it then costs a fraction of the writes
 
@@ -69,6 +68,7 @@ class ConversationConnection:
         self.hide_reads = False
         self.topic = conversation_topic(conversation_id)
         self.undelivered: list[uuid.UUID] = []  # received here, not yet marked delivered
+        self.keepalive_s = current_app.config["WS_KEEPALIVE_S"]
 
     def serve(self, listener: Listener) -> None:
         try:
@@ -79,7 +79,7 @@ class ConversationConnection:
             while True:
                 if listener.overflowed:
                     raise redis.ConnectionError("listener overflowed")
-                event = listener.get(KEEPALIVE_S)
+                event = listener.get(self.keepalive_s)
                 if event is not None:
                     self._on_event(event)
                 if not listener.items:  # caught up: what arrived meanwhile is delivered
