@@ -432,24 +432,38 @@ function commands.census()
   return cjson.encode(counts)
 end
 
+-- A step through a big queue part or hash: about `batch` entries from where the last sweep
+-- stopped (its cursor is kept for an hour), so no sweep holds Redis for long, and every entry
+-- is looked at within a few runs. A flat list: member, score (or field, value), ...
+local function scan_step(key, command, batch)
+  local cursor_key = P .. 'sweep:' .. key
+  local reply = redis.call(command, key, redis.call('GET', cursor_key) or '0', 'COUNT', batch)
+  redis.call('SET', cursor_key, reply[1], 'EX', 3600)
+  return reply[2]
+end
+
 -- ARGV 7..: batch size. What crashed processes left: ghosts, stale presence, overdue offers.
 function commands.sweep()
   local swept = {ghosts = 0, offers = 0}
+  local batch = tonumber(ARGV[7])
   for _, queue in ipairs(QUEUES) do
-    for _, member in ipairs(redis.call('ZRANGE', queue, 0, -1)) do
-      local uid = member_uid(member)
+    local found = scan_step(queue, 'ZSCAN', batch)
+    for i = 1, #found, 2 do
+      local uid = member_uid(found[i])
       if not online(uid) then
-        redis.call('ZREM', queue, member)
+        redis.call('ZREM', queue, found[i])
         drop(uid)
         swept.ghosts = swept.ghosts + 1
       end
     end
   end
-  redis.call('ZREMRANGEBYSCORE', ONLINE, '-inf', '(' .. (now - PRESENCE_MS))
-  for _, uid in ipairs(redis.call('HKEYS', SEEKERS)) do
-    if not online(uid) then drop(uid) end
+  local stale = redis.call('ZRANGEBYSCORE', ONLINE, '-inf', '(' .. (now - PRESENCE_MS), 'LIMIT', 0, batch)
+  if #stale > 0 then redis.call('ZREM', ONLINE, unpack(stale)) end
+  local seekers = scan_step(SEEKERS, 'HSCAN', batch)
+  for i = 1, #seekers, 2 do
+    if not online(seekers[i]) then drop(seekers[i]) end
   end
-  for _, id in ipairs(redis.call('ZRANGE', OFFERS, 0, tonumber(ARGV[7]) - 1)) do
+  for _, id in ipairs(redis.call('ZRANGE', OFFERS, 0, batch - 1)) do
     local offer = load_offer(id)
     if not offer then
       redis.call('ZREM', OFFERS, id)

@@ -23,6 +23,8 @@ Redis keys owned here (ms = milliseconds):
 - `bb:match:user:<uid>` — string, the user's current match id; same TTL.
 - `bb:match:offers` — sorted set match id → deadline (ms), so the sweep finds overdue offers.
 - `bb:match:seq` — counter making match ids unique.
+- `bb:match:sweep:<key>` — string, where the sweep's scan of a queue part or of the seekers hash
+  stopped (a SCAN cursor); TTL 1 h. Each sweep looks at about `batch` entries of each.
 Pub/sub channel `bb:seeker:<uid>` (realtime.events.seeker_topic) carries match events.
 """
 

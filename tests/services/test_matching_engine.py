@@ -273,3 +273,21 @@ def test_reconnecting_with_new_settings_keeps_the_place_and_uses_the_new_setting
     engine.connect(seeker(1, age_min=25, age_max=35), "tok1", set(), now=T0 + 3)  # widened
     assert queued(engine, scores=True) == [("1", T0 * 1000)]
     assert pair_of(engine.join(2, now=T0 + 4)) == {1, 2}
+
+
+def test_a_sweep_looks_at_a_bounded_part_of_a_huge_queue_and_resumes_where_it_stopped(engine):
+    people = 3000
+    for uid in range(1, people + 1):  # women who want men: none of them fits another
+        engine.connect(seeker(uid, pref="male"), f"tok{uid}", set(), now=T0)
+        engine.join(uid, now=T0)
+    assert len(queued(engine)) == people
+    later = T0 + 3600  # every presence has lapsed: all are ghosts
+    for uid in range(1, people + 1):
+        engine.client.delete(f"bb:match:online:{uid}")
+    first = engine.sweep(batch=100, now=later)["ghosts"]
+    assert 0 < first < people // 4  # a bounded step, not the whole queue in one script run
+    runs = 1
+    while queued(engine) and runs < 100:
+        engine.sweep(batch=100, now=later)
+        runs += 1
+    assert queued(engine) == [] and not engine.client.hlen("bb:match:seekers")
