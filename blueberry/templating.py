@@ -11,6 +11,7 @@ from flask_wtf.csrf import generate_csrf
 
 from blueberry import oauth
 from blueberry.forms import LanguageForm, ReportForm
+from blueberry.realtime import userstream
 from blueberry.realtime.events import Cursor
 from blueberry.services import chat, notifications
 
@@ -38,6 +39,7 @@ def _globals() -> dict:
         "language_form": _language_form,
         "report_form": lambda: ReportForm(formdata=None),
         "ws_path": ws_path,
+        "user_stream_types": userstream.swap_list(),
         "oauth_providers": oauth.enabled,
     }
 

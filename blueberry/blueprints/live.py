@@ -10,13 +10,10 @@ from simple_websocket import ConnectionClosed
 
 from blueberry.extensions import db, get_redis, sock
 from blueberry.login import SESSION_TOKEN
+from blueberry.realtime import userstream
 from blueberry.realtime.events import (
-    CONVERSATION_READ,
-    CONVERSATION_UPDATED,
     LIVE_DOWN,
     LIVE_UP,
-    NOTIFICATION_NEW,
-    NOTIFICATION_READ,
     PONG,
     SERVER_RESTARTING,
     SESSION_ENDED,
@@ -43,20 +40,10 @@ from blueberry.services.sessions import token_hash
 bp = Blueprint("live", __name__)
 bp.before_request(check_handshake)
 
-FRAGMENTS = {
-    NOTIFICATION_NEW: "notifications/_event_new.html",
-    NOTIFICATION_READ: "notifications/_event_read.html",
-    LIVE_DOWN: "live/_status.html",
-    LIVE_UP: "live/_status.html",
-    SESSION_ENDED: "live/_status.html",
-    CONVERSATION_UPDATED: "chat/_event_conversation.html",
-    CONVERSATION_READ: "chat/_event_read.html",
-}
-
 
 def render_html(event: dict) -> str | None:
     """The HTML fragment (out-of-band swaps) that shows this event in a page, if any."""
-    template = FRAGMENTS.get(event["type"])
+    template = userstream.FRAGMENTS.get(event["type"])
     return render_template(template, event=event) if template else None
 
 
