@@ -36,10 +36,9 @@ from blueberry.realtime.events import (
     MESSAGE_NEW,
     RECEIPT_UPDATED,
     TYPING,
-    conversation_topic,
     session_topic,
 )
-from blueberry.realtime.ws import LiveSocket, check_handshake, guarded, listening
+from blueberry.realtime.ws import LiveSocket, check_handshake, guarded
 from blueberry.services import chat, receipts
 from blueberry.services import upload as upload_service
 from blueberry.services.accounts import canonical_username
@@ -217,6 +216,5 @@ def conversation_socket(ws, conversation_id):
     user_id, cid = current_user.id, _conversation_id(conversation_id)
     live = LiveSocket(ws, lambda event: render_html(event, user_id))
     after = text_int(request.args.get("after")) or 0  # the handshake refused a malformed one
-    topics = [conversation_topic(cid), session_topic(token_hash(session.get(SESSION_TOKEN, "")))]
-    with listening(live, topics) as listener:
-        ConversationConnection(live, cid, current_user, after).serve(listener)
+    ending = session_topic(token_hash(session.get(SESSION_TOKEN, "")))
+    ConversationConnection(live, ending, cid, current_user, after).serve()

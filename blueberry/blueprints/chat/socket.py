@@ -12,26 +12,21 @@ import uuid
 
 import redis
 from flask import current_app
-from simple_websocket import ConnectionClosed
 
 from blueberry.extensions import db, get_redis
 from blueberry.inputs import json_int
 from blueberry.realtime.batch import get_batcher
+from blueberry.realtime.connection import LiveConnection
 from blueberry.realtime.events import (
-    LIVE_DOWN,
     MESSAGE_DELETED,
     MESSAGE_NEW,
-    PONG,
     RECEIPT_UPDATED,
-    SERVER_RESTARTING,
-    SESSION_ENDED,
     TYPING,
     conversation_topic,
     make_event,
     publish_now,
 )
-from blueberry.realtime.hub import Listener
-from blueberry.realtime.ws import CLOSE_SESSION_ENDED, CLOSE_TRY_AGAIN, FRAMES_WAITING, LiveSocket, answering
+from blueberry.realtime.ws import LiveSocket
 from blueberry.services import chat, receipts
 from blueberry.services.errors import FieldError
 
@@ -56,13 +51,12 @@ def store_deliveries(deliveries: list[tuple]) -> list[None]:
     return [None] * len(deliveries)
 
 
-class Done(Exception):
-    """The connection is over."""
+class ConversationConnection(LiveConnection):
+    """One member's window of a conversation."""
 
-
-class ConversationConnection:
-    def __init__(self, live: LiveSocket, conversation_id: uuid.UUID, user, after_seq: int):
-        self.live, self.conversation_id, self.user_id = live, conversation_id, user.id
+    def __init__(self, live: LiveSocket, session_topic: str, conversation_id: uuid.UUID, user, after_seq: int):
+        super().__init__(live, session_topic)
+        self.conversation_id, self.user_id = conversation_id, user.id
         self.display_name = user.display_name
         self.last_seq = after_seq  # the newest message this client has
         self.hide_reads = False
@@ -70,26 +64,21 @@ class ConversationConnection:
         self.undelivered: list[uuid.UUID] = []  # received here, not yet marked delivered
         self.keepalive_s = current_app.config["WS_KEEPALIVE_S"]
 
-    def serve(self, listener: Listener) -> None:
-        try:
-            self.hide_reads = chat.member(self.conversation_id, self.user_id).hide_read_receipts
-            # A client ahead of the conversation (its cache outlived the data) would drop new messages.
-            self.last_seq = min(self.last_seq, chat.last_seq(self.conversation_id))
-            self._replay()
-            while True:
-                if listener.overflowed:
-                    raise redis.ConnectionError("listener overflowed")
-                event = listener.get(self.keepalive_s)
-                if event is not None:
-                    self._on_event(event)
-                if not listener.items:  # caught up: what arrived meanwhile is delivered
-                    self._delivered()
-        except Done:
-            pass
-        except redis.RedisError:
-            self.live.close(CLOSE_TRY_AGAIN, "live delivery paused; reconnect")
-        finally:
-            db.session.remove()
+    def topics(self) -> list[str]:
+        return [self.topic]
+
+    def wait_s(self) -> float:
+        return self.keepalive_s
+
+    def start(self) -> None:
+        self.hide_reads = chat.member(self.conversation_id, self.user_id).hide_read_receipts
+        # A client ahead of the conversation (its cache outlived the data) would drop new messages.
+        self.last_seq = min(self.last_seq, chat.last_seq(self.conversation_id))
+        self._replay()
+
+    def after_step(self) -> None:
+        if not self.listener.items:  # caught up: what arrived meanwhile is delivered
+            self._delivered()
 
     # -- out ---------------------------------------------------------------------------------
 
@@ -118,20 +107,9 @@ class ConversationConnection:
             batcher = get_batcher("chat-delivered", store_deliveries, DELIVERED_GATHER_S)
             batcher.submit((self.conversation_id, self.user_id, message_ids))
 
-    def _on_event(self, event: dict) -> None:
+    def on_event(self, event: dict) -> None:
         kind, data = event["type"], event["data"]
-        if kind == FRAMES_WAITING:
-            self._answer_frames()
-        elif kind == SESSION_ENDED:
-            self.live.close(CLOSE_SESSION_ENDED, "session ended")
-            raise Done
-        elif kind == SERVER_RESTARTING:
-            self._answer_frames()  # sends already received are stored and answered first
-            self.live.close_for_restart()
-            raise Done
-        elif kind == LIVE_DOWN:
-            raise redis.ConnectionError("live delivery lost Redis")
-        elif kind == MESSAGE_NEW:
+        if kind == MESSAGE_NEW:
             if data["seq"] > self.last_seq + 1:  # published out of order, or after a retry's gap
                 self._replay()  # what lies between is committed already: SQL has it
             elif self._send_message(data) and data["sender_id"] != self.user_id:
@@ -147,29 +125,14 @@ class ConversationConnection:
 
     # -- in ----------------------------------------------------------------------------------
 
-    def _answer_frames(self) -> None:
+    def on_frame(self, frame: dict) -> None:
         try:
-            for frame in self.live.pending_frames():
-                self._on_frame(frame)
-        except ConnectionClosed:
-            raise Done from None
-
-    def _on_frame(self, frame: dict) -> None:
-        handler = FRAME_HANDLERS.get(frame["type"])
-        if handler is None:
-            self.live.send_error("unknown_type", f"Unknown frame type {frame['type'][:40]!r}.")
-            return
-        with answering(self.live):
-            try:
-                handler(self, frame)
-            except FieldError as error:
-                db.session.rollback()
-                self.live.send_error(f"bad_{error.field}", str(error.message))
-            finally:
-                db.session.remove()
-
-    def on_ping(self, frame: dict) -> None:
-        self.live.send_event(make_event(PONG, {}))
+            super().on_frame(frame)
+        except FieldError as error:
+            db.session.rollback()
+            self.live.send_error(f"bad_{error.field}", str(error.message))
+        finally:
+            db.session.remove()
 
     def on_send(self, frame: dict) -> None:
         send = chat.Send(self.conversation_id, self.user_id, chat.check_client_id(frame.get("client_id")),
@@ -206,8 +169,7 @@ class ConversationConnection:
         db.session.commit()
 
 
-FRAME_HANDLERS = {
-    "ping": ConversationConnection.on_ping,
+ConversationConnection.frames = {
     "message.send": ConversationConnection.on_send,
     "typing": ConversationConnection.on_typing,
     "message.read": ConversationConnection.on_read,
