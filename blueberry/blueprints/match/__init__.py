@@ -21,10 +21,9 @@ from blueberry.realtime.events import (
     MATCH_PARTNER_ACCEPTED,
     MATCH_REPLACED,
     MATCH_SEARCHING,
-    seeker_topic,
     session_topic,
 )
-from blueberry.realtime.ws import LiveSocket, check_handshake, guarded, listening
+from blueberry.realtime.ws import LiveSocket, check_handshake, guarded
 from blueberry.services import safety
 from blueberry.services.matching import Seeker, get_engine
 from blueberry.services.sessions import token_hash
@@ -76,13 +75,11 @@ def index():
 def match_socket(ws):
     """The match flow for one window; a newer window of the same user replaces it."""
     live, user_id = LiveSocket(ws, render_html), current_user.id
-    topics = [seeker_topic(user_id), session_topic(token_hash(session.get(SESSION_TOKEN, "")))]
-    connection = MatchConnection(live, get_engine(), seeker_for(current_user), user_id, secrets.token_hex(8))
-    try:
-        with listening(live, topics) as listener:
-            connection.serve(listener)
-    finally:
-        connection.disconnect()
+    ending = session_topic(token_hash(session.get(SESSION_TOKEN, "")))
+    connection = MatchConnection(
+        live, ending, engine=get_engine(), seeker=seeker_for(current_user), user_id=user_id, token=secrets.token_hex(8)
+    )
+    connection.serve()
 
 
 def _offer_partner(match_id: str) -> int | None:

@@ -13,11 +13,10 @@ import time
 
 import redis
 from flask import current_app
-from simple_websocket import ConnectionClosed
 
 from blueberry.extensions import db, get_redis
+from blueberry.realtime.connection import Done, LiveConnection
 from blueberry.realtime.events import (
-    LIVE_DOWN,
     MATCH_CONNECTED,
     MATCH_ENDED,
     MATCH_IDLE,
@@ -25,15 +24,11 @@ from blueberry.realtime.events import (
     MATCH_PARTNER_ACCEPTED,
     MATCH_REPLACED,
     MATCH_SEARCHING,
-    PONG,
-    SERVER_RESTARTING,
-    SESSION_ENDED,
     make_event,
     publish_many,
     seeker_topic,
 )
-from blueberry.realtime.hub import Listener
-from blueberry.realtime.ws import CLOSE_SESSION_ENDED, CLOSE_TRY_AGAIN, FRAMES_WAITING, LiveSocket, answering
+from blueberry.realtime.ws import LiveSocket
 from blueberry.services import room as rooms
 from blueberry.services.matching import Engine, Seeker
 
@@ -41,40 +36,35 @@ EXPIRY_RETRY_S = 2.0
 CLOSE_NORMAL = 1000
 
 
-class Done(Exception):
-    """The connection is over (closed by the peer, the session, or a newer tab)."""
+class MatchConnection(LiveConnection):
+    """The state of one match socket; the loop is LiveConnection's."""
 
+    paused_reason = "matching paused; reconnect"
 
-class MatchConnection:
-    """The state of one match socket and its loop."""
-
-    def __init__(self, live: LiveSocket, engine: Engine, seeker: Seeker | None, user_id: int, token: str):
-        self.live, self.engine, self.seeker, self.user_id, self.token = live, engine, seeker, user_id, token
+    def __init__(self, live: LiveSocket, session_topic: str, *, engine: Engine, seeker: Seeker | None,
+                 user_id: int, token: str):  # fmt: skip
+        super().__init__(live, session_topic)
+        self.engine, self.seeker, self.user_id, self.token = engine, seeker, user_id, token
         config = current_app.config
         self.heartbeat_s, self.census_s = config["MATCH_HEARTBEAT_S"], config["MATCH_CENSUS_EVERY_S"]
         self.searching_since: float | None = None  # epoch seconds, while queued
         self.offer: dict | None = None  # this side's view of the current offer
-        self.restarting = False
         self.next_beat = self.next_census = self.next_expiry = math.inf
 
-    # -- the loop ---------------------------------------------------------------------------
+    def topics(self) -> list[str]:
+        return [seeker_topic(self.user_id)]
 
-    def serve(self, listener: Listener) -> None:
-        """Run until the client leaves, the session ends, or Redis goes away."""
-        try:
-            self.connect()
-            while True:
-                if listener.overflowed:
-                    raise redis.ConnectionError("listener overflowed")
-                event = listener.get(max(0.0, self._next_deadline() - time.time()))
-                if event is None:
-                    self._tick()
-                else:
-                    self._on_event(event)
-        except Done:
-            pass
-        except redis.RedisError:
-            self.live.close(CLOSE_TRY_AGAIN, "matching paused; reconnect")
+    def start(self) -> None:
+        self.connect()
+
+    def finish(self) -> None:
+        self.disconnect()
+
+    def wait_s(self) -> float:
+        return max(0.0, self._next_deadline() - time.time())
+
+    def on_quiet(self) -> None:
+        self._tick()
 
     def connect(self) -> None:
         if self.seeker is not None:
@@ -109,21 +99,9 @@ class MatchConnection:
 
     # -- events from the hub ----------------------------------------------------------------
 
-    def _on_event(self, event: dict) -> None:
+    def on_event(self, event: dict) -> None:
         kind, data = event["type"], event["data"]
-        if kind == FRAMES_WAITING:
-            self._answer_frames()
-        elif kind == SESSION_ENDED:
-            self.live.close(CLOSE_SESSION_ENDED, "session ended")
-            raise Done
-        elif kind == SERVER_RESTARTING:
-            self._answer_frames()
-            self.restarting = True  # the client comes back at once: keep its place and offer
-            self.live.close_for_restart()
-            raise Done
-        elif kind == LIVE_DOWN:
-            raise redis.ConnectionError("live delivery lost Redis")
-        elif kind == MATCH_REPLACED and data.get("token") != self.token:
+        if kind == MATCH_REPLACED and data.get("token") != self.token:
             self._replaced()
         elif kind == MATCH_OFFER:
             self._show_offer(data)
@@ -188,25 +166,11 @@ class MatchConnection:
 
     # -- frames from the client -------------------------------------------------------------
 
-    def _answer_frames(self) -> None:
-        try:
-            for frame in self.live.pending_frames():
-                with answering(self.live):
-                    self._on_frame(frame)
-        except ConnectionClosed:
-            raise Done from None
-
-    def _on_frame(self, frame: dict) -> None:
-        handler = FRAME_HANDLERS.get(frame["type"])
-        if handler is None:
-            self.live.send_error("unknown_type", f"Unknown frame type {frame['type'][:40]!r}.")
-        elif self.seeker is None and frame["type"] != "ping":
+    def on_frame(self, frame: dict) -> None:
+        if self.seeker is None and frame["type"] != "ping" and frame["type"] in self.frames:
             self.live.send_error("profile_incomplete", "Add your age and gender in your profile first.")
         else:
-            handler(self, frame)
-
-    def on_ping(self, frame: dict) -> None:
-        self.live.send_event(make_event(PONG, {}))
+            super().on_frame(frame)
 
     def on_join(self, frame: dict) -> None:
         location = _location(frame)
@@ -258,8 +222,7 @@ ANSWER_ERRORS = {
     "not_pending": "That offer has already been answered.",
     "expired": "That offer has expired.",
 }
-FRAME_HANDLERS = {
-    "ping": MatchConnection.on_ping,
+MatchConnection.frames = {
     "match.join": MatchConnection.on_join,
     "match.leave": MatchConnection.on_leave,
     "match.accept": MatchConnection.on_answer,
