@@ -10,6 +10,7 @@ import os
 import sys
 import time
 
+import redis
 from rq import Worker
 from rq.serializers import JSONSerializer
 
@@ -32,7 +33,9 @@ class RecoveringWorker(Worker):
     worker looks every few seconds (an idle worker waits for jobs that long at a time, not the
     20 s RQ would) and starts the scheduler again while it is not running; while Redis is away it
     retries every 2 s at most. A Redis that restarted empty has also forgotten the
-    worker itself: it registers again, or /healthz would never see it.
+    worker itself: it registers again, or /healthz would never see it. RQ quits when Redis goes
+    away during its maintenance or its suspension check (outside its reconnecting dequeue): this
+    one skips them and waits in the dequeue like for any other outage.
     """
 
     max_connection_wait_time = 2.0
@@ -47,6 +50,18 @@ class RecoveringWorker(Worker):
         if pipeline is None and self.birth_date is not None and not self.connection.exists(self.key):
             self.register_birth()
         super().heartbeat(timeout, pipeline)
+
+    def run_maintenance_tasks(self) -> None:
+        try:
+            super().run_maintenance_tasks()
+        except (redis.ConnectionError, redis.TimeoutError) as error:
+            self.log.warning("maintenance skipped, Redis is away: %s", error)
+
+    def check_for_suspension(self, burst: bool) -> None:
+        try:
+            super().check_for_suspension(burst)
+        except (redis.ConnectionError, redis.TimeoutError) as error:
+            self.log.warning("suspension check skipped, Redis is away: %s", error)
 
     @property
     def should_run_maintenance_tasks(self) -> bool:
