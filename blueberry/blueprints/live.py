@@ -4,33 +4,29 @@ Both carry the user's events (notifications and personal events) and end when th
 session ends. Protocol: docs/realtime.md.
 """
 
+import contextlib
+from collections.abc import Iterator
+
 from flask import Blueprint, current_app, render_template, request, session
 from flask_login import current_user
-from simple_websocket import ConnectionClosed
 
 from blueberry.extensions import db, get_redis, sock
 from blueberry.login import SESSION_TOKEN
 from blueberry.realtime import userstream
+from blueberry.realtime.connection import Done, LiveConnection
 from blueberry.realtime.events import (
-    LIVE_DOWN,
     LIVE_UP,
-    PONG,
-    SERVER_RESTARTING,
-    SESSION_ENDED,
     Cursor,
     make_event,
     session_topic,
     user_topic,
 )
-from blueberry.realtime.feed import KEEPALIVE, Feed
-from blueberry.realtime.hub import get_hub
+from blueberry.realtime.feed import Feed
+from blueberry.realtime.hub import Listener, get_hub
 from blueberry.realtime.sse import as_json, ended_stream, event_stream
 from blueberry.realtime.ws import (
-    CLOSE_SESSION_ENDED,
-    CLOSE_TRY_AGAIN,
     FRAMES_WAITING,
     LiveSocket,
-    answering,
     check_handshake,
     guarded,
 )
@@ -80,54 +76,37 @@ def user_socket(ws):
     live = LiveSocket(ws, render_html)
     feed = user_feed(request.args.get("last_event_id"))
     db.session.remove()
-    with feed:
-        live.wake_on_frames(lambda: feed.listener.put(make_event(FRAMES_WAITING, {})))
-        _serve_socket(live, feed, current_app.config["WS_KEEPALIVE_S"])
+    UserConnection(live, feed).serve()
 
 
-def _serve_socket(live: LiveSocket, feed: Feed, keepalive_s: float) -> None:
-    for event in feed.missed():
-        if not _deliver(live, event):
-            return
-    for event in feed.live(keepalive_s):
-        if not _deliver(live, event):
-            return
+class UserConnection(LiveConnection):
+    """`/ws`: the user's feed (what they missed, then live), over the shared loop."""
 
+    def __init__(self, live: LiveSocket, feed: Feed):
+        super().__init__(live, session_topic(token_hash(session.get(SESSION_TOKEN, ""))))
+        self.feed = feed
+        self.keepalive_s = current_app.config["WS_KEEPALIVE_S"]
 
-def _deliver(live: LiveSocket, event: dict) -> bool:
-    """Send one event; False when the socket is done."""
-    kind = event["type"]
-    if kind == FRAMES_WAITING:
-        return _answer_frames(live)
-    if kind == SESSION_ENDED:
-        live.close(CLOSE_SESSION_ENDED, "session ended")
-        return False
-    if kind == SERVER_RESTARTING:
-        _answer_frames(live)  # what the client sent before the stop is answered first
-        live.close_for_restart()
-        return False
-    if kind == LIVE_DOWN:
-        live.close(CLOSE_TRY_AGAIN, "live delivery paused; reconnect")
-        return False
-    if kind in (KEEPALIVE, LIVE_UP):
-        return live.ws.connected
-    live.send_event(event)
-    return True
+    @contextlib.contextmanager
+    def subscribed(self) -> Iterator[Listener]:
+        with self.feed:  # the feed's listener hears the user's topic and the session's end
+            self.live.wake_on_frames(lambda: self.feed.listener.put(make_event(FRAMES_WAITING, {})))
+            yield self.feed.listener
 
+    def wait_s(self) -> float:
+        return self.keepalive_s
 
-def _answer_frames(live: LiveSocket) -> bool:
-    """Answer what the client sent; False once it has gone."""
-    try:
-        for frame in live.pending_frames():
-            with answering(live):
-                _on_frame(live, frame)
-    except ConnectionClosed:
-        return False
-    return True
+    def start(self) -> None:
+        self._send(self.feed.missed())
 
+    def on_event(self, event: dict) -> None:
+        # Back after a Redis outage: catch up from the cursor; else each event once, in order.
+        self._send(self.feed.missed() if event["type"] == LIVE_UP else self.feed.accepted([event]))
 
-def _on_frame(live: LiveSocket, frame: dict) -> None:
-    if frame["type"] == "ping":
-        live.send_event(make_event(PONG, {}))
-    else:
-        live.send_error("unknown_type", f"Unknown frame type {frame['type'][:40]!r}.")
+    def on_quiet(self) -> None:
+        if not self.live.ws.connected:
+            raise Done
+
+    def _send(self, events) -> None:
+        for event in events:
+            self.live.send_event(event)

@@ -54,8 +54,8 @@ class Feed:
 
     def missed(self) -> Iterator[dict]:
         """What happened since the cursor: the stream's events, then notifications only SQL has."""
-        yield from self._accepted(self._replay_stream())
-        yield from self._accepted(self.catch_up(self.cursor.notification_id))
+        yield from self.accepted(self._replay_stream())
+        yield from self.accepted(self.catch_up(self.cursor.notification_id))
 
     def live(self, keepalive_s: float) -> Iterator[dict]:
         """Live events until the session ends or the server stops; KEEPALIVE when quiet; LIVE_UP is
@@ -75,7 +75,7 @@ class Feed:
                 if event["type"] != LIVE_DOWN:
                     return
             else:
-                yield from self._accepted([event])
+                yield from self.accepted([event])
 
     def _replay_stream(self) -> list[dict]:
         if not (self.stream_topic and self.cursor.stream_id):
@@ -89,7 +89,8 @@ class Feed:
         events = (decode_message(self.stream_topic, f"{entry_id}\n{fields['e']}") for entry_id, fields in entries)
         return [event for event in events if event]
 
-    def _accepted(self, events: list[dict]) -> Iterator[dict]:
+    def accepted(self, events: list[dict]) -> Iterator[dict]:
+        """Those of `events` after the cursor, which moves past each."""
         for event in events:
             if self._seen(event):
                 continue
