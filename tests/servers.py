@@ -91,3 +91,17 @@ class LiveServer:
         if self.process and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
             self.process.wait(timeout=15)
+
+
+def wait_for(predicate, seconds: float = 15.0, every: float = 0.2) -> bool:
+    """Poll `predicate` until it is true (True) or `seconds` pass (False); a Redis that is away
+    counts as not yet."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if predicate():
+                return True
+        except redis.RedisError:
+            pass
+        time.sleep(every)
+    return False

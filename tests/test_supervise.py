@@ -8,21 +8,12 @@ import sys
 import time
 from pathlib import Path
 
-from tests.servers import ROOT
+from tests.servers import ROOT, wait_for
 
 
 def supervise(command: str) -> subprocess.Popen:
     command_line = [sys.executable, "-m", "blueberry.supervise", "test", "--", command]
     return subprocess.Popen(command_line, cwd=ROOT, stderr=subprocess.PIPE, text=True)
-
-
-def wait_for(predicate, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def runs(log: Path) -> list[str]:
@@ -51,7 +42,7 @@ def test_a_command_that_exits_is_started_again(tmp_path):
 def test_a_killed_command_comes_back_and_a_stop_ends_its_whole_group(tmp_path):
     pids = tmp_path / "pids"
     supervisor = supervise(f"sleep 60 & echo $! >> {pids}; wait")  # a shell with a child of its own
-    assert wait_for(lambda: len(runs(pids)) == 1, 5)
+    assert wait_for(lambda: len(runs(pids)) == 1, 5, every=0.05)
     first = int(runs(pids)[0])
     os.kill(first, signal.SIGKILL)  # the shell's wait returns: the command has exited
     assert wait_for(lambda: len(runs(pids)) == 2, 5)

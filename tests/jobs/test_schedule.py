@@ -21,7 +21,7 @@ from blueberry.models import UserSession
 from blueberry.models.base import utcnow
 from blueberry.services import sessions
 from blueberry.services.health import SCHEDULER_HEARTBEAT_KEY
-from tests.servers import ROOT, RedisServer
+from tests.servers import ROOT, RedisServer, wait_for
 
 
 @pytest.fixture
@@ -93,18 +93,6 @@ def _heartbeat(client):
     return client.get(SCHEDULER_HEARTBEAT_KEY)
 
 
-def _wait_for(predicate, seconds=15.0):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            if predicate():
-                return True
-        except redis.RedisError:
-            pass
-        time.sleep(0.2)
-    return False
-
-
 def test_scheduler_process_comes_back_after_a_redis_outage(tmp_path, db_path):
     server = RedisServer(tmp_path / "sched-redis").start()
     env = {**os.environ, "REDIS_URL": server.url, "DATABASE_URL": f"sqlite:///{db_path}", "SECRET_KEY": "x"}
@@ -117,12 +105,12 @@ def test_scheduler_process_comes_back_after_a_redis_outage(tmp_path, db_path):
     )
     client = redis.Redis.from_url(server.url, decode_responses=True)
     try:
-        assert _wait_for(lambda: _heartbeat(client)), "scheduler never beat"
+        assert wait_for(lambda: _heartbeat(client)), "scheduler never beat"
         server.stop()
         time.sleep(1.5)
         server.start()
         assert client.get(SCHEDULER_HEARTBEAT_KEY) is None  # a fresh, empty server
-        assert _wait_for(lambda: _heartbeat(client)), "scheduler did not come back"
+        assert wait_for(lambda: _heartbeat(client)), "scheduler did not come back"
         assert process.poll() is None
         assert client.zscore(
             "rq:scheduler:scheduled_jobs", JOB_ID_PREFIX + "purge-stale-state"

@@ -13,7 +13,7 @@ from rq.serializers import JSONSerializer
 
 from blueberry.extensions import db
 from blueberry.jobs import enqueue_on_commit, get_queue
-from tests.servers import ROOT, RedisServer
+from tests.servers import ROOT, RedisServer, wait_for
 
 PURGE = "blueberry.jobs.maintenance.purge_stale_state"
 
@@ -54,18 +54,6 @@ def start_worker(redis_url: str, db_path, **env) -> subprocess.Popen:
     env = {**os.environ, "REDIS_URL": redis_url, "DATABASE_URL": f"sqlite:///{db_path}", "SECRET_KEY": "x", **env}
     command = [sys.executable, "worker.py", "work", "default"]
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def wait_for(predicate, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            if predicate():
-                return True
-        except redis.RedisError:
-            pass
-        time.sleep(0.2)
-    return False
 
 
 def test_a_delayed_job_runs_on_time_after_a_redis_restart(tmp_path, db_path):
