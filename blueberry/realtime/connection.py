@@ -22,6 +22,7 @@ import redis
 from simple_websocket import ConnectionClosed
 
 from blueberry.extensions import db
+from blueberry.realtime import errors
 from blueberry.realtime.events import LIVE_DOWN, PONG, SERVER_RESTARTING, SESSION_ENDED, make_event
 from blueberry.realtime.hub import Listener
 from blueberry.realtime.ws import (
@@ -144,6 +145,6 @@ class LiveConnection:
             return
         handler = self.frames.get(frame["type"])
         if handler is None:
-            self.live.send_error("unknown_type", f"Unknown frame type {frame['type'][:40]!r}.")
+            self.live.send_error(errors.UNKNOWN_TYPE, f"Unknown frame type {frame['type'][:40]!r}.")
             return
         handler(self, frame)

@@ -28,6 +28,7 @@ from simple_websocket import ConnectionClosed
 
 from blueberry.extensions import db
 from blueberry.inputs import has_nul, text_int
+from blueberry.realtime import errors
 from blueberry.realtime.events import ERROR, make_event
 from blueberry.realtime.hub import Listener, get_hub
 
@@ -103,7 +104,7 @@ def answering(live: "LiveSocket") -> Iterator[None]:
     except Exception:
         log.exception("a %s frame failed", request.path)
         db.session.rollback()
-        live.send_error("internal_error", "That could not be done. Try again.")
+        live.send_error(errors.INTERNAL_ERROR)
 
 
 class Throttle:
@@ -142,8 +143,9 @@ class LiveSocket:
         with self.lock:
             self.ws.send(payload)
 
-    def send_error(self, code: str, message: str) -> None:
-        self.send_event(make_event(ERROR, {"code": code, "message": message}))
+    def send_error(self, code: str, message: str | None = None) -> None:
+        """An `error` event (codes: realtime/errors.py); the socket stays open."""
+        self.send_event(make_event(ERROR, {"code": code, "message": message or errors.message_of(code)}))
 
     def close(self, code: int, reason: str = "") -> None:
         with self.lock, contextlib.suppress(ConnectionClosed):
@@ -173,11 +175,11 @@ class LiveSocket:
                     raise ConnectionClosed(self.ws.close_reason, self.ws.close_message)
                 return
             if not self.throttle.allow():
-                self.send_error("rate_limited", "Too many messages; slow down.")
+                self.send_error(errors.RATE_LIMITED)
                 continue
             frame = _parse(raw)
             if frame is None:
-                self.send_error("bad_frame", "Frames must be JSON objects with a string `type` and no NUL.")
+                self.send_error(errors.BAD_FRAME)
                 continue
             yield frame
 

@@ -15,6 +15,7 @@ from flask import current_app
 
 from blueberry.extensions import db, get_redis
 from blueberry.inputs import json_int
+from blueberry.realtime import errors
 from blueberry.realtime.batch import get_batcher
 from blueberry.realtime.connection import LiveConnection
 from blueberry.realtime.events import (
@@ -130,7 +131,7 @@ class ConversationConnection(LiveConnection):
             super().on_frame(frame)
         except FieldError as error:
             db.session.rollback()
-            self.live.send_error(f"bad_{error.field}", str(error.message))
+            self.live.send_error(errors.field_error(error.field), str(error.message))
         finally:
             db.session.remove()
 
@@ -140,11 +141,11 @@ class ConversationConnection(LiveConnection):
         try:  # stored and committed with the process's other sends; live delivery follows
             data, created = get_batcher("chat-sends", store_sends).submit(send).wait(SEND_WAIT_S)
         except chat.SendRefused:
-            self.live.send_error("rate_limited", "You are sending too fast; wait a moment.")
+            self.live.send_error(errors.RATE_LIMITED, "You are sending too fast; wait a moment.")
             return
         except Exception:  # noqa: BLE001 (the client may retry with the same id: it lands once)
             log.exception("a chat send was not stored")
-            self.live.send_error("not_stored", "Your message was not sent. Try again.")
+            self.live.send_error(errors.NOT_STORED)
             return
         if data["conversation_id"] != str(self.conversation_id):
             raise FieldError("client_id", "That id was used for a message elsewhere; make a new one.")
@@ -158,7 +159,7 @@ class ConversationConnection(LiveConnection):
     def on_read(self, frame: dict) -> None:
         up_to = json_int(frame.get("up_to_seq"))
         if up_to is None:
-            self.live.send_error("bad_up_to_seq", "up_to_seq must be a sequence number.")
+            self.live.send_error(errors.BAD_UP_TO_SEQ)
             return
         changed = receipts.mark_read(self.conversation_id, self.user_id, up_to)
         receipts.publish_receipts(self.conversation_id, changed)

@@ -15,6 +15,7 @@ import redis
 from flask import current_app
 
 from blueberry.extensions import db, get_redis
+from blueberry.realtime import errors
 from blueberry.realtime.connection import Done, LiveConnection
 from blueberry.realtime.events import (
     MATCH_CONNECTED,
@@ -168,14 +169,14 @@ class MatchConnection(LiveConnection):
 
     def on_frame(self, frame: dict) -> None:
         if self.seeker is None and frame["type"] != "ping" and frame["type"] in self.frames:
-            self.live.send_error("profile_incomplete", "Add your age and gender in your profile first.")
+            self.live.send_error(errors.PROFILE_INCOMPLETE)
         else:
             super().on_frame(frame)
 
     def on_join(self, frame: dict) -> None:
         location = _location(frame)
         if location is False:
-            self.live.send_error("bad_location", "lat and lon must be numbers within range.")
+            self.live.send_error(errors.BAD_LOCATION)
             return
         state = self.engine.join(self.user_id, location or None)
         if state["status"] == "offline":  # the presence was lost (a Redis restart): connect again
@@ -190,12 +191,12 @@ class MatchConnection(LiveConnection):
     def on_answer(self, frame: dict) -> None:
         match_id = frame.get("match_id")
         if not isinstance(match_id, str) or len(match_id) > 80:
-            self.live.send_error("bad_match_id", "match_id must be the id of your offer.")
+            self.live.send_error(errors.BAD_MATCH_ID)
             return
         result = self.engine.respond(self.user_id, match_id, frame["type"] == "match.accept")
         status = result["status"]
         if status == "error":
-            self.live.send_error(result["code"], ANSWER_ERRORS.get(result["code"], "That offer cannot be answered."))
+            self.live.send_error(result["code"])  # the engine's code: not_found, not_pending, expired
         elif status == "accepted":
             self._show_offer(result["view"])
         elif status == "matched":
@@ -217,11 +218,6 @@ class MatchConnection(LiveConnection):
             self.engine.finish(offer["match_id"])
 
 
-ANSWER_ERRORS = {
-    "not_found": "That offer is not yours, or it has ended.",
-    "not_pending": "That offer has already been answered.",
-    "expired": "That offer has expired.",
-}
 MatchConnection.frames = {
     "match.join": MatchConnection.on_join,
     "match.leave": MatchConnection.on_leave,

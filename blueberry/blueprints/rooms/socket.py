@@ -11,6 +11,7 @@ from flask import current_app
 
 from blueberry.extensions import db, get_redis
 from blueberry.models import MatchedRoom
+from blueberry.realtime import errors
 from blueberry.realtime.connection import Done, LiveConnection
 from blueberry.realtime.events import (
     ROOM_ENDED,
@@ -90,7 +91,7 @@ class RoomConnection(LiveConnection):
     def on_signal(self, frame: dict) -> None:
         signal = clean_signal(frame)
         if signal is None:
-            self.live.send_error("bad_signal", "A signal carries an SDP `description` or an ICE `candidate`.")
+            self.live.send_error(errors.BAD_SIGNAL)
         else:
             self._publish(ROOM_SIGNAL, signal)
 
