@@ -18,6 +18,9 @@ from blueberry import create_app
 from blueberry.extensions import db, make_redis
 from blueberry.jobs import QUEUES
 from blueberry.jobs.schedule import periodic_jobs, run_scheduler
+from blueberry.wait_redis import wait_for_redis
+
+log = logging.getLogger("blueberry.worker")
 
 
 def _forget_inherited_connections() -> None:
@@ -39,6 +42,7 @@ class RecoveringWorker(Worker):
     """
 
     max_connection_wait_time = 2.0
+    stop_asked = False  # a stop signal, as opposed to quitting on an error
     scheduler_retry_s = 3.0
     _scheduler_tried = 0.0
 
@@ -51,8 +55,13 @@ class RecoveringWorker(Worker):
             self.register_birth()
         super().heartbeat(timeout, pipeline)
 
+    def request_stop(self, signum, frame) -> None:
+        self.stop_asked = True
+        super().request_stop(signum, frame)
+
     def run_maintenance_tasks(self) -> None:
         try:
+            self._start_stopped_scheduler()  # RQ's own check is skipped until a first cleaning
             super().run_maintenance_tasks()
         except (redis.ConnectionError, redis.TimeoutError) as error:
             self.log.warning("maintenance skipped, Redis is away: %s", error)
@@ -67,6 +76,12 @@ class RecoveringWorker(Worker):
     def should_run_maintenance_tasks(self) -> bool:
         return super().should_run_maintenance_tasks or self._scheduler_due()
 
+    def _start_stopped_scheduler(self) -> None:
+        process = self.scheduler._process if self.scheduler else None
+        if self.scheduler is not None and not (process and process.is_alive()):
+            self.log.info("the scheduler is not running; starting it again")
+            self.scheduler.acquire_locks(auto_start=True)
+
     def _scheduler_due(self) -> bool:
         process = self.scheduler._process if self.scheduler else None
         if self.scheduler is None or (process and process.is_alive()):
@@ -78,12 +93,24 @@ class RecoveringWorker(Worker):
 
 
 def work(app, queues: list[str]) -> None:
-    connection = make_redis(app.config["REDIS_URL"], socket_timeout=None, decode=False)
+    """Work until asked to stop. RQ's worker quits on a Redis error in several places outside its
+    reconnecting dequeue: then wait for Redis and start a fresh worker (and scheduler)."""
+    url = app.config["REDIS_URL"]
+    connection = make_redis(url, socket_timeout=None, decode=False)
     os.register_at_fork(after_in_child=_forget_inherited_connections)
-    worker = RecoveringWorker(
-        queues or list(QUEUES), connection=connection, serializer=JSONSerializer, worker_ttl=app.config["WORKER_TTL_S"]
-    )
-    worker.work(with_scheduler=True)
+    while True:
+        worker = RecoveringWorker(
+            queues or list(QUEUES), connection=connection, serializer=JSONSerializer,
+            worker_ttl=app.config["WORKER_TTL_S"],
+        )  # fmt: skip
+        try:
+            worker.work(with_scheduler=True)
+        except (redis.ConnectionError, redis.TimeoutError) as error:  # its sign-off needed Redis too
+            log.warning("the worker lost Redis: %s", error)
+        if worker.stop_asked:
+            return
+        while not wait_for_redis(url):
+            log.warning("waiting for Redis to start the worker again")
 
 
 def schedule(app) -> None:

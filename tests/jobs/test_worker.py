@@ -1,10 +1,12 @@
 """The real worker process, and jobs that wait for the SQL commit."""
 
 import os
+import signal
 import subprocess
 import sys
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import redis
 from rq import Worker
@@ -51,9 +53,15 @@ def test_worker_process_runs_a_job_in_a_forked_horse(app, redis_server, db_path)
 
 
 def start_worker(redis_url: str, db_path, **env) -> subprocess.Popen:
+    """A worker process; what it logs goes to `worker.log` beside the database (shown on failure)."""
     env = {**os.environ, "REDIS_URL": redis_url, "DATABASE_URL": f"sqlite:///{db_path}", "SECRET_KEY": "x", **env}
     command = [sys.executable, "worker.py", "work", "default"]
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with open(Path(db_path).parent / "worker.log", "ab") as log:
+        return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+def worker_log(db_path) -> str:
+    return (Path(db_path).parent / "worker.log").read_text(errors="replace")[-4000:]
 
 
 def test_a_delayed_job_runs_on_time_after_a_redis_restart(tmp_path, db_path):
@@ -67,7 +75,7 @@ def test_a_delayed_job_runs_on_time_after_a_redis_restart(tmp_path, db_path):
         server.start()
         job = get_queue("default", connection).enqueue_in(timedelta(seconds=1), PURGE)
         # RQ alone starts its scheduler again only at its ten-minute maintenance.
-        assert wait_for(lambda: job.get_status(refresh=True) == "finished", 15), job.get_status(refresh=True)
+        assert wait_for(lambda: job.get_status(refresh=True) == "finished", 15), worker_log(db_path)
         assert wait_for(lambda: len(Worker.all(connection=connection)) == 1, 5)  # registered again
     finally:
         process.terminate()
@@ -87,3 +95,21 @@ def test_a_killed_worker_is_reported_within_seconds(app, redis_server, db_path, 
     finally:
         if process.poll() is None:
             process.kill()
+
+
+def test_a_killed_scheduler_process_is_started_again_while_redis_stays_up(tmp_path, db_path):
+    server = RedisServer(tmp_path / "steady-redis").start()
+    connection = redis.Redis.from_url(server.url)
+    process = start_worker(server.url, db_path)
+    try:
+        assert wait_for(lambda: connection.exists("rq:scheduler-lock:default"), 15), "no scheduler"
+        children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+        for pid in children:  # the scheduler process (its lock, in our worker's name, lives on)
+            os.kill(int(pid), signal.SIGKILL)
+        job = get_queue("default", connection).enqueue_in(timedelta(seconds=1), PURGE)
+        # RQ only "refreshes" a lock already in its own name, and then starts no scheduler.
+        assert wait_for(lambda: job.get_status(refresh=True) == "finished", 15), worker_log(db_path)
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+        server.stop()
