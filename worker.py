@@ -76,15 +76,17 @@ class RecoveringWorker(Worker):
     def should_run_maintenance_tasks(self) -> bool:
         return super().should_run_maintenance_tasks or self._scheduler_due()
 
-    def _start_stopped_scheduler(self) -> None:
+    def _scheduler_stopped(self) -> bool:
         process = self.scheduler._process if self.scheduler else None
-        if self.scheduler is not None and not (process and process.is_alive()):
+        return self.scheduler is not None and not (process and process.is_alive())
+
+    def _start_stopped_scheduler(self) -> None:
+        if self._scheduler_stopped():
             self.log.info("the scheduler is not running; starting it again")
             self.scheduler.acquire_locks(auto_start=True)
 
     def _scheduler_due(self) -> bool:
-        process = self.scheduler._process if self.scheduler else None
-        if self.scheduler is None or (process and process.is_alive()):
+        if not self._scheduler_stopped():
             return False
         if time.monotonic() - self._scheduler_tried < self.scheduler_retry_s:
             return False
@@ -109,6 +111,7 @@ def work(app, queues: list[str]) -> None:
             log.warning("the worker lost Redis: %s", error)
         if worker.stop_asked:
             return
+        time.sleep(1)  # whatever made it quit, never in a tight loop
         while not wait_for_redis(url):
             log.warning("waiting for Redis to start the worker again")
 

@@ -8,6 +8,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 import redis
 from rq import Worker
 from rq.job import Job
@@ -64,23 +65,41 @@ def worker_log(db_path) -> str:
     return (Path(db_path).parent / "worker.log").read_text(errors="replace")[-4000:]
 
 
-def test_a_delayed_job_runs_on_time_after_a_redis_restart(tmp_path, db_path):
-    server = RedisServer(tmp_path / "restarting-redis").start()
+@pytest.fixture
+def scheduling_worker(tmp_path, db_path):
+    """A worker process on a Redis of its own, once its scheduler holds the lock."""
+    server = RedisServer(tmp_path / "worker-redis").start()
     connection = redis.Redis.from_url(server.url)
     process = start_worker(server.url, db_path)
     try:
         assert wait_for(lambda: connection.exists("rq:scheduler-lock:default"), 15), "no scheduler"
-        server.stop()
-        time.sleep(1.5)  # the worker and its scheduler lose Redis
-        server.start()
-        job = get_queue("default", connection).enqueue_in(timedelta(seconds=1), PURGE)
-        # RQ alone starts its scheduler again only at its ten-minute maintenance.
-        assert wait_for(lambda: job.get_status(refresh=True) == "finished", 15), worker_log(db_path)
-        assert wait_for(lambda: len(Worker.all(connection=connection)) == 1, 5)  # registered again
+        yield server, connection, process
     finally:
         process.terminate()
         process.wait(timeout=15)
         server.stop()
+
+
+def delayed_job_runs(connection, db_path) -> None:
+    job = get_queue("default", connection).enqueue_in(timedelta(seconds=1), PURGE)
+    # RQ alone starts its scheduler again only at its ten-minute maintenance.
+    assert wait_for(lambda: job.get_status(refresh=True) == "finished", 15), worker_log(db_path)
+
+
+def test_a_delayed_job_runs_on_time_after_a_redis_restart(scheduling_worker, db_path):
+    server, connection, _ = scheduling_worker
+    server.stop()
+    time.sleep(1.5)  # the worker and its scheduler lose Redis
+    server.start()
+    delayed_job_runs(connection, db_path)
+    assert wait_for(lambda: len(Worker.all(connection=connection)) == 1, 5)  # registered again
+
+
+def test_a_killed_scheduler_process_is_started_again_while_redis_stays_up(scheduling_worker, db_path):
+    _, connection, process = scheduling_worker
+    for pid in Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split():
+        os.kill(int(pid), signal.SIGKILL)  # the scheduler process; its lock, in the worker's name, lives on
+    delayed_job_runs(connection, db_path)
 
 
 def test_a_killed_worker_is_reported_within_seconds(app, redis_server, db_path, client):
@@ -95,21 +114,3 @@ def test_a_killed_worker_is_reported_within_seconds(app, redis_server, db_path, 
     finally:
         if process.poll() is None:
             process.kill()
-
-
-def test_a_killed_scheduler_process_is_started_again_while_redis_stays_up(tmp_path, db_path):
-    server = RedisServer(tmp_path / "steady-redis").start()
-    connection = redis.Redis.from_url(server.url)
-    process = start_worker(server.url, db_path)
-    try:
-        assert wait_for(lambda: connection.exists("rq:scheduler-lock:default"), 15), "no scheduler"
-        children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
-        for pid in children:  # the scheduler process (its lock, in our worker's name, lives on)
-            os.kill(int(pid), signal.SIGKILL)
-        job = get_queue("default", connection).enqueue_in(timedelta(seconds=1), PURGE)
-        # RQ only "refreshes" a lock already in its own name, and then starts no scheduler.
-        assert wait_for(lambda: job.get_status(refresh=True) == "finished", 15), worker_log(db_path)
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
-        server.stop()
