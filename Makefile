@@ -16,9 +16,9 @@ run: install translations instance migrate
 test: install-dev translations chromium
 	$(BIN)/pytest -m "not postgres"
 
-# The tests marked `postgres` against a throwaway PostgreSQL cluster (.ci/run calls this too).
-test-postgres: install-dev translations
-	bash scripts/with_postgres.sh $(BIN)/pytest -m postgres
+# The whole suite again on a throwaway PostgreSQL cluster (.ci/run calls this too).
+test-postgres: install-dev translations chromium
+	bash scripts/with_postgres.sh env TEST_DATABASE=postgres $(BIN)/pytest -m "not sqlite"
 
 $(VENV)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

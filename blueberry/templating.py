@@ -82,6 +82,12 @@ def _live_context() -> dict:
     return {"live": _LivePage(current_user.id)} if current_user.is_authenticated else {}
 
 
+def badge_count(count: int) -> str:
+    """A count as badges show it: past 99 it is "99+", as messengers do."""
+    return str(count) if count < 100 else "99+"
+
+
 def init_templating(app: Flask) -> None:
     app.jinja_env.globals.update(_globals())
+    app.jinja_env.filters["badge_count"] = badge_count
     app.context_processor(_live_context)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Run a command against a throwaway PostgreSQL cluster: TEST_POSTGRES_URL points at it.
-# Usage: scripts/with_postgres.sh pytest -m postgres
+# Usage: scripts/with_postgres.sh env TEST_DATABASE=postgres pytest
 set -euo pipefail
 
 pg_bin() {

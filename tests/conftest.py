@@ -1,19 +1,20 @@
-"""Fixtures: a real redis-server, a migrated SQLite database per test, the app and its clients."""
+"""Fixtures: a real redis-server, a migrated database per test (SQLite, or PostgreSQL with
+TEST_DATABASE=postgres: tests/databases.py), the app and its clients."""
 
 import os
 import re
-import shutil
 
 import pytest
 import redis
 from flask.globals import _cv_app
 from flask.testing import FlaskClient
-from flask_migrate import downgrade, upgrade
+from flask_migrate import upgrade
 
 from blueberry import create_app
 from blueberry.config import TestConfig
 from blueberry.extensions import db, get_redis
 from blueberry.services import accounts
+from tests import databases
 from tests.fakes.oauth import fake_discord, fake_kakao  # noqa: F401 (fixtures for every test module)
 from tests.servers import LiveServer, RedisServer
 
@@ -28,14 +29,26 @@ def redis_server(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def migrated_template(tmp_path_factory, redis_server):
-    """One SQLite file migrated from empty with the real migrations; each test gets a copy."""
-    path = tmp_path_factory.mktemp("db") / "template.db"
-    app = create_app(_config(f"sqlite:///{path}", redis_server.url))
+def database_store(tmp_path_factory, redis_server):
+    """Where each test's database comes from, migrated from empty with the real migrations once."""
+    if databases.kind() == "postgres":
+        store = databases.PostgresDatabases(_postgres_server(), os.environ.get("PYTEST_XDIST_WORKER", "main"))
+    else:
+        store = databases.SQLiteFiles(tmp_path_factory.mktemp("db"))
+    app = create_app(_config(store.template_url, redis_server.url))
     with app.app_context():
         upgrade()
         db.engine.dispose()
-    return path
+    yield store
+    if databases.kind() == "postgres":
+        store.close()
+
+
+def _postgres_server() -> str:
+    url = os.environ.get("TEST_POSTGRES_URL")
+    if not url:
+        pytest.fail("TEST_POSTGRES_URL is not set: run `make test-postgres` (scripts/with_postgres.sh sets it)")
+    return url
 
 
 def _config(database_url: str, redis_url: str, **extra) -> dict:
@@ -47,16 +60,17 @@ def _config(database_url: str, redis_url: str, **extra) -> dict:
 
 
 @pytest.fixture
-def db_path(tmp_path, migrated_template):
-    path = tmp_path / "blueberry.db"
-    shutil.copy(migrated_template, path)
-    return path
+def database_url(database_store, tmp_path):
+    """This test's own migrated database (dropped afterwards on PostgreSQL)."""
+    url = database_store.fresh(tmp_path)
+    yield url
+    database_store.drop(url)
 
 
 @pytest.fixture
-def app_config(db_path, redis_server):
+def app_config(database_url, redis_server, tmp_path):
     """Overridable settings for the `app` fixture."""
-    return _config(f"sqlite:///{db_path}", redis_server.url, UPLOAD_DIR=db_path.parent / "uploads")
+    return _config(database_url, redis_server.url, UPLOAD_DIR=tmp_path / "uploads")
 
 
 @pytest.fixture
@@ -139,24 +153,24 @@ def own_redis(tmp_path):
 
 
 @pytest.fixture
-def postgres_url():
-    """The throwaway PostgreSQL of `make test-postgres` (tests marked `postgres` only)."""
-    url = os.environ.get("TEST_POSTGRES_URL")
-    if not url:
-        pytest.fail("TEST_POSTGRES_URL is not set: run `make test-postgres`")
-    return url
+def postgres_url(database_store):
+    """An empty PostgreSQL database of this test's own (tests marked `postgres`, `make test-postgres`)."""
+    if databases.kind() != "postgres":
+        pytest.fail("tests marked postgres need TEST_DATABASE=postgres: run `make test-postgres`")
+    url = database_store.fresh(empty=True)
+    yield url
+    database_store.drop(url)
 
 
 @pytest.fixture
 def pg_app(postgres_url, redis_server):
-    """The app on PostgreSQL with an empty schema; emptied again afterwards."""
+    """The app on PostgreSQL with an empty schema."""
     redis.Redis.from_url(redis_server.url).flushdb()
     app = create_app(_config(postgres_url, redis_server.url))
     app.test_client_class = IsolatedClient
     yield app
     with app.app_context():
         db.session.remove()
-        downgrade(revision="base")
         db.engine.dispose()
 
 
@@ -200,9 +214,9 @@ def start_live_server(database_url: str, redis_url: str, upload_dir, extra: dict
 
 
 @pytest.fixture
-def live_server(db_path, live_redis, live_env):
+def live_server(database_url, live_redis, live_env, tmp_path):
     """The app under gunicorn on a free port, on this test's database and the test Redis."""
-    server = start_live_server(f"sqlite:///{db_path}", live_redis.url, db_path.parent / "uploads", live_env)
+    server = start_live_server(database_url, live_redis.url, tmp_path / "uploads", live_env)
     yield server
     server.stop()
 

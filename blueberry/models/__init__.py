@@ -1,6 +1,6 @@
 """SQL models, one module per domain. Importing this package registers every table."""
 
-from blueberry.models.chat import Attachment, Conversation, ConversationMember, DeliveryReceipt, Message
+from blueberry.models.chat import Attachment, Conversation, ConversationMember, Message
 from blueberry.models.matching import MatchedRoom, MatchHistory, MatchSetting
 from blueberry.models.notification import Notification
 from blueberry.models.safety import Block, Report
@@ -11,7 +11,6 @@ __all__ = [
     "Block",
     "Conversation",
     "ConversationMember",
-    "DeliveryReceipt",
     "Message",
     "MatchHistory",
     "MatchSetting",

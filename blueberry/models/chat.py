@@ -1,4 +1,4 @@
-"""Chat: conversations, their members, messages and per-recipient delivery receipts.
+"""Chat: conversations, their members (with how far each has received and read), messages.
 
 A conversation has any number of members, so meetings and rides can reuse it; only a `direct`
 one is limited to a unique pair.
@@ -16,7 +16,6 @@ from blueberry.models.base import UTCDateTime, utcnow
 KINDS = ("direct", "meeting", "ride")
 ORIGINS = ("match", "meeting", "ride", "profile")
 MESSAGE_TYPES = ("text", "image", "file")
-RECEIPT_STATUSES = ("sent", "delivered", "read")
 
 
 class Conversation(db.Model):
@@ -39,7 +38,13 @@ class Conversation(db.Model):
 
 
 class ConversationMember(db.Model):
-    """A person in a conversation, with their own settings and how far they have read."""
+    """A person in a conversation, with their own settings and how far they have got.
+
+    Receipts are two positions, not a row per message: a window receives messages in sequence
+    order, so everything up to `delivered_seq` has reached one of this member's windows, and
+    everything up to `last_read_seq` has been seen. A message from someone else is `read` for
+    this member at or below `last_read_seq`, `delivered` at or below either position, else `sent`.
+    """
 
     __tablename__ = "conversation_member"
     __table_args__ = (UniqueConstraint("conversation_id", "user_id", name="uq_conversation_member"),)
@@ -48,6 +53,7 @@ class ConversationMember(db.Model):
     conversation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("conversation.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    delivered_seq: Mapped[int] = mapped_column(default=0, server_default="0")
     last_read_seq: Mapped[int] = mapped_column(default=0, server_default="0")
     # Hides my read receipts from the others, and theirs from me.
     hide_read_receipts: Mapped[bool] = mapped_column(default=False, server_default=false())
@@ -75,23 +81,6 @@ class Message(db.Model):
 
     # Loaded in one query for a page of messages.
     attachment: Mapped["Attachment | None"] = relationship(lazy="selectin", uselist=False)
-
-
-class DeliveryReceipt(db.Model):
-    """How far one recipient has got with one message: sent → delivered → read."""
-
-    __tablename__ = "delivery_receipt"
-    __table_args__ = (
-        UniqueConstraint("message_id", "user_id", name="uq_delivery_receipt_message_user"),
-        CheckConstraint(f"status IN {RECEIPT_STATUSES}", name="status_known"),
-        Index("ix_delivery_receipt_user_id_status", "user_id", "status"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    message_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("message.id", ondelete="CASCADE"))
-    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
-    status: Mapped[str] = mapped_column(String(9), default="sent", server_default="sent")
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Attachment(db.Model):

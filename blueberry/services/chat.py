@@ -1,4 +1,6 @@
-"""The chat core: post (exactly once), replay, deletion, for any number of members (receipts: receipts.py).
+"""The chat core: post (exactly once), replay, deletion, unread counts, for any number of members.
+
+Receipts are positions on the members (receipts.py): storing a message writes nothing per member.
 
 Messages are stored first and published after the commit (`bb:conv:<uuid>`): a client that
 missed something asks for what came after the last sequence number it has. Every created
@@ -24,7 +26,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from blueberry.aftercommit import defer, on_commit
 from blueberry.extensions import db, get_redis
-from blueberry.models import Attachment, Conversation, ConversationMember, DeliveryReceipt, Message, User
+from blueberry.models import Attachment, Conversation, ConversationMember, Message, User
 from blueberry.models.base import utcnow
 from blueberry.realtime.events import (
     CONVERSATION_UPDATED,
@@ -118,7 +120,7 @@ def post_messages(sends: list[Send]) -> list[tuple[dict, bool]]:
     rows = [_message_row(send, seq, now) for send, seq in zip(sends, seqs, strict=True)]
     created = set(connection.execute(_insert_messages(connection), rows).scalars())
     new = [(send, row) for send, row in zip(sends, rows, strict=True) if row["id"] in created]
-    attachments = _insert_receipts_and_attachments(connection, new, members, now)
+    attachments = _insert_attachments(connection, new)
     stored = {(row["sender_id"], row["client_id"]): _row_data(row, attachment)
               for row, attachment in _with_attachments(new, attachments)}  # fmt: skip
     if len(new) < len(rows):  # retries get the message stored before; nobody is told again
@@ -128,14 +130,8 @@ def post_messages(sends: list[Send]) -> list[tuple[dict, bool]]:
     return [(stored[(row["sender_id"], row["client_id"])], row["id"] in created) for row in rows]
 
 
-def _insert_receipts_and_attachments(connection, new: list, members: dict, now) -> list[dict]:
-    """A `sent` receipt per other member of each new message, and the uploads' rows (returned)."""
-    receipts = [
-        {"message_id": row["id"], "user_id": uid, "status": "sent", "updated_at": now}
-        for send, row in new for uid in members[str(send.conversation_id)] if uid != send.sender_id
-    ]  # fmt: skip
-    if receipts:
-        connection.execute(insert(_receipt), receipts)
+def _insert_attachments(connection, new: list) -> list[dict]:
+    """The uploads' rows of the new messages (returned)."""
     attachments = [_attachment_row(send, row) for send, row in new if send.upload is not None]
     if attachments:
         connection.execute(insert(Attachment.__table__), attachments)
@@ -236,9 +232,8 @@ def _announce(messages: list[dict], members: dict[str, list[int]], names: dict[i
 
 
 # The send path runs prebuilt Core statements: no unit of work, and compiled once.
-_conversation, _message, _receipt, _member, _user = (
-    Conversation.__table__, Message.__table__, DeliveryReceipt.__table__, ConversationMember.__table__,
-    User.__table__,
+_conversation, _message, _member, _user = (
+    Conversation.__table__, Message.__table__, ConversationMember.__table__, User.__table__,
 )  # fmt: skip
 _MEMBERS = (
     select(_member.c.conversation_id, _member.c.user_id, _user.c.display_name)

@@ -1,16 +1,18 @@
-"""Delivery receipts: sent → delivered → read, per recipient and message, and who may see them.
+"""Receipts: sent → delivered → read, read off two positions per member, and who may see them.
 
-A member who hides their read receipts shows "delivered" instead of "read", and sees no one
-else's "read" either.
+A member's `delivered_seq` and `last_read_seq` (models.chat.ConversationMember) stand for every
+message from others up to them: one update per member, whatever the number of messages or
+members. A member who hides their read receipts shows "delivered" instead of "read", and sees
+no one else's "read" either.
 """
 
 import uuid
+from dataclasses import dataclass
 
-from sqlalchemy import bindparam, select, tuple_, update
+from sqlalchemy import bindparam, select, update
 
 from blueberry.extensions import db
-from blueberry.models import ConversationMember, DeliveryReceipt, Message
-from blueberry.models.base import utcnow
+from blueberry.models import ConversationMember, Message
 from blueberry.realtime.events import (
     CONVERSATION_READ,
     RECEIPT_UPDATED,
@@ -18,46 +20,79 @@ from blueberry.realtime.events import (
     publish_on_commit,
     user_topic,
 )
-from blueberry.services.chat import last_seq, member, unread_total
+from blueberry.services.chat import last_seq, unread_total
+
+RANK = {"sent": 0, "delivered": 1, "read": 2}
 
 
-def mark_delivered(deliveries: list[tuple[int, uuid.UUID]]) -> list[dict]:
-    """(recipient, message) receipts still `sent` become `delivered`; the changes, for publishing."""
-    if not deliveries:
-        return []
-    keys = {"pairs": [(mid, uid) for uid, mid in deliveries], "message_ids": list({mid for _, mid in deliveries})}
-    changed = db.session.connection().execute(_DELIVERED, keys | {"now": utcnow()})
-    return [{"message_id": str(mid), "user_id": uid, "status": "delivered"} for uid, mid in changed]
+@dataclass(frozen=True)
+class Delivery:
+    """Messages from others that reached one member's window: (message id, seq) in seq order."""
+
+    conversation_id: uuid.UUID
+    member_id: int
+    user_id: int
+    messages: tuple[tuple[uuid.UUID, int], ...]
 
 
-_receipt = DeliveryReceipt.__table__
-_DELIVERED = (  # prebuilt: it runs for every delivered batch
-    update(_receipt)
-    .where(_receipt.c.status == "sent")
-    .where(_receipt.c.message_id.in_(bindparam("message_ids", expanding=True)))  # the index finds these…
-    .where(tuple_(_receipt.c.message_id, _receipt.c.user_id).in_(bindparam("pairs", expanding=True)))  # …exactly
-    .values(status="delivered", updated_at=bindparam("now"))
-    .returning(_receipt.c.user_id, _receipt.c.message_id)
+def mark_delivered(deliveries: list[Delivery]) -> list[tuple[uuid.UUID, dict]]:
+    """Move each member's delivered position up to what reached them: one update per member;
+    (conversation, receipt) for each message that was `sent` until now, for publishing.
+
+    The positions are read with a row lock (PostgreSQL; SQLite writes serially), so two windows
+    of one member delivering the same message tell its sender once."""
+    arrived: dict[int, list[Delivery]] = {}
+    for delivery in deliveries:
+        arrived.setdefault(delivery.member_id, []).append(delivery)
+    connection = db.session.connection()
+    moves, receipts = [], []
+    for member_id, delivered, read in connection.execute(_POSITIONS, {"ids": sorted(arrived)}):
+        reached = max(delivered, read)  # reading a message delivers it too
+        for delivery in arrived[member_id]:
+            fresh = [(mid, seq) for mid, seq in delivery.messages if seq > reached]
+            receipts += [(delivery.conversation_id, _receipt(mid, delivery.user_id, "delivered")) for mid, _ in fresh]
+            reached = max([reached, *(seq for _, seq in fresh)])  # another window's copy is not news
+        if reached > max(delivered, read):
+            moves.append({"member_id": member_id, "seq": reached})
+    if moves:
+        connection.execute(_DELIVERED, moves)
+    return receipts
+
+
+_member = ConversationMember.__table__
+_POSITIONS = (  # prebuilt, like the send path: they run for every delivered batch
+    select(_member.c.id, _member.c.delivered_seq, _member.c.last_read_seq)
+    .where(_member.c.id.in_(bindparam("ids", expanding=True)))
+    .order_by(_member.c.id)  # two batches lock rows in the same order: no deadlock
+    .with_for_update()
 )
+_DELIVERED = (
+    update(_member)
+    .where(_member.c.id == bindparam("member_id"), _member.c.delivered_seq < bindparam("seq"))
+    .values(delivered_seq=bindparam("seq"))
+)
+
+
+def _receipt(message_id: uuid.UUID, user_id: int, status: str) -> dict:
+    return {"message_id": str(message_id), "user_id": user_id, "status": status}
 
 
 def mark_read(conversation_id: uuid.UUID, user_id: int, up_to_seq: int) -> list[dict]:
     """The user has seen everything up to `up_to_seq` (at most the newest message: a position
     in the future would hide later messages from the unread count); the receipt changes others may see."""
-    me = member(conversation_id, user_id)
+    me = db.session.scalar(
+        select(ConversationMember)
+        .where(ConversationMember.conversation_id == conversation_id, ConversationMember.user_id == user_id)
+        .with_for_update()  # a read in another window waits: the position only moves forward
+        .execution_options(populate_existing=True)
+    )
     up_to_seq = min(up_to_seq, last_seq(conversation_id))
     if me is None or up_to_seq <= me.last_read_seq:
         return []
+    seen = select(Message.id).where(Message.conversation_id == conversation_id, Message.sender_id != user_id)
+    seen = seen.where(Message.seq > me.last_read_seq, Message.seq <= up_to_seq).order_by(Message.seq)
+    receipts = [_receipt(mid, user_id, "read") for mid in db.session.scalars(seen)]
     me.last_read_seq = up_to_seq
-    unread = select(Message.id).where(Message.conversation_id == conversation_id, Message.seq <= up_to_seq)
-    changed = db.session.execute(
-        update(DeliveryReceipt)
-        .where(DeliveryReceipt.user_id == user_id, DeliveryReceipt.status != "read")
-        .where(DeliveryReceipt.message_id.in_(unread))
-        .values(status="read", updated_at=utcnow())
-        .returning(DeliveryReceipt.message_id)
-    ).scalars()
-    receipts = [{"message_id": str(mid), "user_id": user_id, "status": "read"} for mid in changed]
     db.session.flush()  # the reader's badge, in every window, from the new read position
     publish_on_commit(user_topic(user_id), CONVERSATION_READ, {"unread_total": unread_total(user_id)})
     return [] if me.hide_read_receipts else receipts
@@ -68,24 +103,26 @@ def publish_receipts(conversation_id: uuid.UUID, receipts: list[dict]) -> None:
         publish_on_commit(conversation_topic(conversation_id), RECEIPT_UPDATED, receipt)
 
 
-def receipt_status(message_ids: list, viewer: ConversationMember) -> dict:
-    """For a sender's messages: the furthest status any recipient reached, as the viewer may see it."""
-    if not message_ids:
-        return {}
-    rank = {"sent": 0, "delivered": 1, "read": 2}
-    rows = db.session.execute(
-        select(DeliveryReceipt.message_id, DeliveryReceipt.status, ConversationMember.hide_read_receipts)
-        .join(Message, Message.id == DeliveryReceipt.message_id)
-        .join(
-            ConversationMember,
-            (ConversationMember.conversation_id == Message.conversation_id)
-            & (ConversationMember.user_id == DeliveryReceipt.user_id),
+def receipt_status(messages: list[Message], viewer: ConversationMember) -> dict:
+    """For the viewer's own messages: the furthest status any other member reached, as the
+    viewer may see it (message id → status; nothing when nobody else is in the conversation)."""
+    member = ConversationMember
+    others = db.session.execute(
+        select(member.delivered_seq, member.last_read_seq, member.hide_read_receipts).where(
+            member.conversation_id == viewer.conversation_id, member.user_id != viewer.user_id
         )
-        .where(DeliveryReceipt.message_id.in_(message_ids))
-    )
-    best: dict = {}
-    for message_id, status, hidden in rows:
-        shown = "delivered" if status == "read" and (hidden or viewer.hide_read_receipts) else status
-        if message_id not in best or rank[shown] > rank[best[message_id]]:
-            best[message_id] = shown
-    return best
+    ).all()
+    if not others or not messages:
+        return {}
+    statuses = {}
+    for message in messages:
+        shown = [_status(message.seq, delivered, read, hidden or viewer.hide_read_receipts)
+                 for delivered, read, hidden in others]  # fmt: skip
+        statuses[message.id] = max(shown, key=RANK.__getitem__)
+    return statuses
+
+
+def _status(seq: int, delivered_seq: int, last_read_seq: int, reads_hidden: bool) -> str:
+    if seq <= last_read_seq:
+        return "delivered" if reads_hidden else "read"
+    return "delivered" if seq <= delivered_seq else "sent"

@@ -92,3 +92,26 @@ def test_the_nav_counts_unread_messages(client, make_user):
     login(client, "mina")
     page = client.get("/").get_data(as_text=True)
     assert 'id="messages-badge" class="badge" aria-label="3 unread messages"' in page
+
+
+def test_past_99_unread_the_list_and_the_nav_say_99_plus(client, make_user):
+    mina, jun, conversation = chatting(make_user)
+    chat.post_messages([chat.Send(conversation.id, jun.id, f"c{n}", "hi") for n in range(120)])
+    db.session.commit()
+    login(client, "mina")
+    listing = client.get("/conversations").get_data(as_text=True)
+    assert 'class="badge">99+<' in listing and ">120<" not in listing
+    assert 'aria-label="120 unread messages"' in listing and ">99+</span>" in listing
+
+
+def test_my_messages_show_the_status_the_positions_give(client, make_user):
+    mina, jun, conversation = chatting(make_user)
+    sent = [chat.post_message(conversation.id, mina.id, f"c{n}", "hi")[0] for n in range(3)]
+    db.session.commit()
+    juns = chat.member(conversation.id, jun.id)
+    juns.delivered_seq, juns.last_read_seq = 2, 1
+    db.session.commit()
+    login(client, "mina")
+    page = client.get(f"/conversations/{conversation.id}").get_data(as_text=True)
+    shown = [page.split(f'id="receipt-{m["id"]}"')[1].split('data-status="')[1].split('"')[0] for m in sent]
+    assert shown == ["read", "delivered", "sent"]

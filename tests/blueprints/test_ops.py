@@ -89,15 +89,15 @@ def test_readiness_asks_for_the_parts_it_needs(client):
 
 
 @pytest.fixture
-def outage_app_config(db_path, own_redis):
-    return _config(f"sqlite:///{db_path}", own_redis.url, REDIS_BREAKER_COOLDOWN=0.2)
+def outage_app_config(database_url, own_redis):
+    return _config(database_url, own_redis.url, REDIS_BREAKER_COOLDOWN=0.2)
 
 
 @pytest.fixture
-def app_config(request, db_path, redis_server):
+def app_config(request, database_url, redis_server):
     if "own_redis" in request.fixturenames:
         return request.getfixturevalue("outage_app_config")
-    return _config(f"sqlite:///{db_path}", redis_server.url)
+    return _config(database_url, redis_server.url)
 
 
 def test_redis_down_pages_and_login_still_answer_quickly(client, make_user, own_redis):

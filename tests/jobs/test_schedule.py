@@ -93,9 +93,9 @@ def _heartbeat(client):
     return client.get(SCHEDULER_HEARTBEAT_KEY)
 
 
-def test_scheduler_process_comes_back_after_a_redis_outage(tmp_path, db_path):
+def test_scheduler_process_comes_back_after_a_redis_outage(tmp_path, database_url):
     server = RedisServer(tmp_path / "sched-redis").start()
-    env = {**os.environ, "REDIS_URL": server.url, "DATABASE_URL": f"sqlite:///{db_path}", "SECRET_KEY": "x"}
+    env = {**os.environ, "REDIS_URL": server.url, "DATABASE_URL": database_url, "SECRET_KEY": "x"}
     process = subprocess.Popen(
         [sys.executable, "worker.py", "schedule"],
         cwd=ROOT,

@@ -33,10 +33,10 @@ def test_jobs_are_enqueued_after_commit_and_dropped_on_rollback(app, rdb):
     assert queue.count == 1
 
 
-def test_worker_process_runs_a_job_in_a_forked_horse(app, redis_server, db_path):
+def test_worker_process_runs_a_job_in_a_forked_horse(app, redis_server, database_url):
     connection = redis.Redis.from_url(redis_server.url)
     job = get_queue("default", connection).enqueue(PURGE)
-    env = {**os.environ, "REDIS_URL": redis_server.url, "DATABASE_URL": f"sqlite:///{db_path}", "SECRET_KEY": "x"}
+    env = {**os.environ, "REDIS_URL": redis_server.url, "DATABASE_URL": database_url, "SECRET_KEY": "x"}
     process = subprocess.Popen(
         [sys.executable, "worker.py", "work", "default"], cwd=ROOT, env=env,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -53,24 +53,24 @@ def test_worker_process_runs_a_job_in_a_forked_horse(app, redis_server, db_path)
         process.wait(timeout=15)
 
 
-def start_worker(redis_url: str, db_path, **env) -> subprocess.Popen:
-    """A worker process; what it logs goes to `worker.log` beside the database (shown on failure)."""
-    env = {**os.environ, "REDIS_URL": redis_url, "DATABASE_URL": f"sqlite:///{db_path}", "SECRET_KEY": "x", **env}
+def start_worker(redis_url: str, database_url: str, log_dir: Path, **env) -> subprocess.Popen:
+    """A worker process; what it logs goes to `worker.log` in `log_dir` (shown on failure)."""
+    env = {**os.environ, "REDIS_URL": redis_url, "DATABASE_URL": database_url, "SECRET_KEY": "x", **env}
     command = [sys.executable, "worker.py", "work", "default"]
-    with open(Path(db_path).parent / "worker.log", "ab") as log:
+    with open(log_dir / "worker.log", "ab") as log:
         return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
-def worker_log(db_path) -> str:
-    return (Path(db_path).parent / "worker.log").read_text(errors="replace")[-4000:]
+def worker_log(log_dir: Path) -> str:
+    return (log_dir / "worker.log").read_text(errors="replace")[-4000:]
 
 
 @pytest.fixture
-def scheduling_worker(tmp_path, db_path):
+def scheduling_worker(tmp_path, database_url):
     """A worker process on a Redis of its own, once its scheduler holds the lock."""
     server = RedisServer(tmp_path / "worker-redis").start()
     connection = redis.Redis.from_url(server.url)
-    process = start_worker(server.url, db_path)
+    process = start_worker(server.url, database_url, tmp_path)
     try:
         assert wait_for(lambda: connection.exists("rq:scheduler-lock:default"), 15), "no scheduler"
         yield server, connection, process
@@ -80,31 +80,31 @@ def scheduling_worker(tmp_path, db_path):
         server.stop()
 
 
-def delayed_job_runs(connection, db_path) -> None:
+def delayed_job_runs(connection, log_dir: Path) -> None:
     job = get_queue("default", connection).enqueue_in(timedelta(seconds=1), PURGE)
     # RQ alone starts its scheduler again only at its ten-minute maintenance.
-    assert wait_for(lambda: job.get_status(refresh=True) == "finished", 15), worker_log(db_path)
+    assert wait_for(lambda: job.get_status(refresh=True) == "finished", 15), worker_log(log_dir)
 
 
-def test_a_delayed_job_runs_on_time_after_a_redis_restart(scheduling_worker, db_path):
+def test_a_delayed_job_runs_on_time_after_a_redis_restart(scheduling_worker, tmp_path):
     server, connection, _ = scheduling_worker
     server.stop()
     time.sleep(1.5)  # the worker and its scheduler lose Redis
     server.start()
-    delayed_job_runs(connection, db_path)
+    delayed_job_runs(connection, tmp_path)
     assert wait_for(lambda: len(Worker.all(connection=connection)) == 1, 5)  # registered again
 
 
-def test_a_killed_scheduler_process_is_started_again_while_redis_stays_up(scheduling_worker, db_path):
+def test_a_killed_scheduler_process_is_started_again_while_redis_stays_up(scheduling_worker, tmp_path):
     _, connection, process = scheduling_worker
     for pid in Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split():
         os.kill(int(pid), signal.SIGKILL)  # the scheduler process; its lock, in the worker's name, lives on
-    delayed_job_runs(connection, db_path)
+    delayed_job_runs(connection, tmp_path)
 
 
-def test_a_killed_worker_is_reported_within_seconds(app, redis_server, db_path, client):
+def test_a_killed_worker_is_reported_within_seconds(app, redis_server, database_url, tmp_path, client):
     app.config["WORKER_STALE_S"] = 4
-    process = start_worker(redis_server.url, db_path, WORKER_TTL_S="16")  # heartbeats every second
+    process = start_worker(redis_server.url, database_url, tmp_path, WORKER_TTL_S="16")  # heartbeats every second
     try:
         assert wait_for(lambda: client.get("/healthz?require=workers").status_code == 200, 15)
         process.kill()

@@ -1,4 +1,4 @@
-"""Group commit (realtime.batch) with the chat send path, against real SQLite and Redis."""
+"""Group commit (realtime.batch) with the chat send path, against the real database and Redis."""
 
 import sqlite3
 import threading
@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 
 from blueberry.extensions import db
 from blueberry.models import Message
@@ -63,10 +64,11 @@ def test_one_bad_item_fails_only_its_own_ticket(app, conversation):
     assert set(db.session.scalars(select(Message.client_id))) == {"first", "good"}
 
 
-def test_a_batch_waits_its_turn_while_another_process_writes(app, conversation, db_path):
+@pytest.mark.sqlite
+def test_a_batch_waits_its_turn_while_another_process_writes(app, conversation, database_url):
     """The write fails at once while another connection holds SQLite's lock, and is retried."""
     conversation_id, mina = conversation
-    other = sqlite3.connect(db_path, isolation_level=None)
+    other = sqlite3.connect(make_url(database_url).database, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")  # another process is writing
     batcher = Batcher(app, "test-locked", chat.post_messages)
     ticket = batcher.submit(chat.Send(conversation_id, mina, "waits", "after the lock"))

@@ -1,5 +1,5 @@
 """The chat core against real SQL and Redis: one conversation per pair, exactly-once sends,
-sequence order, receipts (and hidden ones), deletion, replay and the domain event stream."""
+sequence order, unread counts, deletion, replay and the domain event stream."""
 
 import json
 import uuid
@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from blueberry.extensions import db
-from blueberry.models import DeliveryReceipt, Message
+from blueberry.models import Message
 from blueberry.services import chat, receipts, safety
 from blueberry.services.conversation import conversations_of, start_direct
 from blueberry.services.errors import FieldError
@@ -43,14 +43,15 @@ def test_no_conversation_with_someone_blocked_either_way(pair, make_user):
         start_direct(mina.id, jun.id)
 
 
-def test_messages_get_consecutive_sequence_numbers_and_receipts(pair, conversation):
+def test_messages_get_consecutive_sequence_numbers_and_start_as_sent(pair, conversation):
     mina, jun = pair
     first, created = chat.post_message(conversation.id, mina.id, "c1", "  hello  ")
     second, _ = chat.post_message(conversation.id, jun.id, "c2", "hi!")
     db.session.commit()
     assert created and (first["seq"], second["seq"]) == (1, 2) and first["content"] == "hello"
-    stored = db.session.execute(select(DeliveryReceipt.user_id, DeliveryReceipt.status)).all()
-    assert sorted(stored) == sorted([(jun.id, "sent"), (mina.id, "sent")])  # one per recipient
+    messages = db.session.scalars(select(Message).order_by(Message.seq)).all()
+    assert receipts.receipt_status(messages[:1], chat.member(conversation.id, mina.id)) == {messages[0].id: "sent"}
+    assert receipts.receipt_status(messages[1:], chat.member(conversation.id, jun.id)) == {messages[1].id: "sent"}
 
 
 def test_the_same_client_id_lands_once(pair, conversation):
@@ -69,26 +70,6 @@ def test_the_same_client_id_lands_once(pair, conversation):
 def test_bad_messages_are_refused(pair, conversation, content, client_id):
     with pytest.raises(FieldError):
         chat.post_message(conversation.id, pair[0].id, client_id, content)
-
-
-def test_receipts_move_forward_and_hidden_reads_stay_delivered(pair, conversation):
-    mina, jun = pair
-    sent, _ = chat.post_message(conversation.id, mina.id, "c1", "hello")
-    db.session.commit()
-    message = db.session.get(Message, uuid.UUID(sent["id"]))
-    assert receipts.mark_delivered([(jun.id, message.id), (mina.id, message.id)]) == [
-        {"message_id": str(message.id), "user_id": jun.id, "status": "delivered"}
-    ]  # the sender has no receipt for their own message
-    assert receipts.mark_delivered([(jun.id, message.id)]) == []  # once
-    minas = chat.member(conversation.id, mina.id)
-    assert receipts.receipt_status([message.id], minas) == {message.id: "delivered"}
-    chat.member(conversation.id, jun.id).hide_read_receipts = True
-    assert receipts.mark_read(conversation.id, jun.id, 1) == []  # read, but not told
-    db.session.commit()
-    assert receipts.receipt_status([message.id], minas) == {message.id: "delivered"}
-    assert chat.unread_counts(jun.id) == {}
-    chat.member(conversation.id, jun.id).hide_read_receipts = False
-    assert receipts.receipt_status([message.id], minas) == {message.id: "read"}
 
 
 def test_a_read_position_in_the_future_stops_at_the_newest_message(pair, conversation):
@@ -206,8 +187,8 @@ def test_a_batch_of_sends_is_ordered_per_conversation_and_retries_land_once(pair
     assert results[3][0]["content"] == "stored earlier" and results[4][0]["id"] == results[0][0]["id"]
     stored = db.session.scalars(select(Message.content).order_by(Message.conversation_id, Message.seq)).all()
     assert sorted(stored) == sorted(["stored earlier", "one", "two", "elsewhere"])
-    per_user = db.session.execute(select(DeliveryReceipt.user_id, func.count()).group_by(DeliveryReceipt.user_id))
-    assert dict(per_user.all()) == {jun.id: 3, mina.id: 1}  # nobody has a receipt for their own message
+    assert chat.unread_counts(jun.id) == {conversation.id: 2, other.id: 1}  # his own message is not unread
+    assert chat.unread_counts(mina.id) == {conversation.id: 1}
     told = [json.loads(m["data"].partition("\n")[2]) for m in iter(lambda: pubsub.get_message(timeout=1), None)]
     updates = [e["data"] for e in told if e["type"] == "conversation.updated"]
     assert [u["content"] for u in updates] == ["stored earlier", "one", "elsewhere"]  # not the retries, not his own

@@ -120,8 +120,7 @@ def conversation(conversation_id):
 
 
 def _page_context(me: ConversationMember, messages: list) -> dict:
-    mine = [m.id for m in messages if m.sender_id == me.user_id]
-    statuses = receipts.receipt_status(mine, me)
+    statuses = receipts.receipt_status([m for m in messages if m.sender_id == me.user_id], me)
     return {
         "me": me,
         "partner": partner_of(me.conversation_id, me.user_id),

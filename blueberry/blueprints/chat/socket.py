@@ -43,11 +43,9 @@ def store_sends(sends: list[chat.Send]) -> list:
     return [next(stored) if ok else chat.SendRefused() for ok in allowed]
 
 
-def store_deliveries(deliveries: list[tuple]) -> list[None]:
-    """The delivery batch: (conversation, recipient, message ids) → delivered, senders told."""
-    conversation_of = {(uid, mid): cid for cid, uid, message_ids in deliveries for mid in message_ids}
-    for receipt in receipts.mark_delivered(list(conversation_of)):
-        cid = conversation_of[(receipt["user_id"], uuid.UUID(receipt["message_id"]))]
+def store_deliveries(deliveries: list[receipts.Delivery]) -> list[None]:
+    """The delivery batch: members' delivered positions move up, senders are told."""
+    for cid, receipt in receipts.mark_delivered(deliveries):
         receipts.publish_receipts(cid, [receipt])
     return [None] * len(deliveries)
 
@@ -60,9 +58,9 @@ class ConversationConnection(LiveConnection):
         self.conversation_id, self.user_id = conversation_id, user.id
         self.display_name = user.display_name
         self.last_seq = after_seq  # the newest message this client has
-        self.hide_reads = False
+        self.hide_reads, self.member_id = False, 0
         self.topic = conversation_topic(conversation_id)
-        self.undelivered: list[uuid.UUID] = []  # received here, not yet marked delivered
+        self.undelivered: list[tuple[uuid.UUID, int]] = []  # (id, seq) received here, not yet marked delivered
         self.keepalive_s = current_app.config["WS_KEEPALIVE_S"]
 
     def topics(self) -> list[str]:
@@ -72,7 +70,8 @@ class ConversationConnection(LiveConnection):
         return self.keepalive_s
 
     def start(self) -> None:
-        self.hide_reads = chat.member(self.conversation_id, self.user_id).hide_read_receipts
+        me = chat.member(self.conversation_id, self.user_id)
+        self.hide_reads, self.member_id = me.hide_read_receipts, me.id
         # A client ahead of the conversation (its cache outlived the data) would drop new messages.
         self.last_seq = min(self.last_seq, chat.last_seq(self.conversation_id))
         self._replay()
@@ -89,7 +88,7 @@ class ConversationConnection(LiveConnection):
             missed = chat.messages_after(self.conversation_id, self.last_seq)
             for message in missed:
                 self._send_message(chat.message_data(message))
-            self.undelivered += [m.id for m in missed if m.sender_id != self.user_id]
+            self.undelivered += [(m.id, m.seq) for m in missed if m.sender_id != self.user_id]
         finally:
             db.session.remove()  # a waiting socket holds no database connection
         self._delivered()
@@ -104,9 +103,9 @@ class ConversationConnection(LiveConnection):
     def _delivered(self) -> None:
         """This client has these messages: this process's delivery batch marks them delivered."""
         if self.undelivered:
-            message_ids, self.undelivered = self.undelivered, []
-            batcher = get_batcher("chat-delivered", store_deliveries, DELIVERED_GATHER_S)
-            batcher.submit((self.conversation_id, self.user_id, message_ids))
+            delivery = receipts.Delivery(self.conversation_id, self.member_id, self.user_id, tuple(self.undelivered))
+            self.undelivered = []
+            get_batcher("chat-delivered", store_deliveries, DELIVERED_GATHER_S).submit(delivery)
 
     def on_event(self, event: dict) -> None:
         kind, data = event["type"], event["data"]
@@ -114,7 +113,7 @@ class ConversationConnection(LiveConnection):
             if data["seq"] > self.last_seq + 1:  # published out of order, or after a retry's gap
                 self._replay()  # what lies between is committed already: SQL has it
             elif self._send_message(data) and data["sender_id"] != self.user_id:
-                self.undelivered.append(uuid.UUID(data["id"]))
+                self.undelivered.append((uuid.UUID(data["id"]), data["seq"]))
         elif kind == RECEIPT_UPDATED:  # for the senders: my own receipts tell me nothing
             if data.get("user_id") != self.user_id and not (self.hide_reads and data.get("status") == "read"):
                 self.live.send_event(make_event(kind, data))
