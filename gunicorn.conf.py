@@ -15,7 +15,12 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 def post_worker_init(worker):
     """A graceful stop (SIGTERM; SIGHUP replaces workers that way) first tells every open socket
-    and stream: sockets close with 1012 and their clients reconnect at once, streams end."""
+    and stream: sockets close with 1012 and their clients reconnect at once, streams end.
+
+    The loaded app (its modules, classes and functions) is frozen out of the
+    garbage collector: otherwise each full collection walks all of it, a pause of 50–140 ms on
+    this machine that every socket of the worker waits out (the chat benchmark's p99)."""
+    import gc
     import signal
 
     import gevent
@@ -29,3 +34,5 @@ def post_worker_init(worker):
         gevent.spawn(announce_restart, worker.wsgi)  # out of the signal handler
 
     signal.signal(signal.SIGTERM, handle_exit)
+    gc.collect()
+    gc.freeze()
