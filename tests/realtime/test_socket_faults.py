@@ -1,7 +1,7 @@
 """Once a websocket is upgraded it never carries an HTTP response: a failure after the upgrade
 closes it with 1011 (the client reconnects) or, inside one frame, answers `error`
 `internal_error` and the socket stays up. Faults are real: the test breaks the live server's
-SQLite database (a renamed table, a trigger that aborts a write) under it."""
+database (a renamed table, a trigger that aborts a write) under it."""
 
 import json
 from urllib.parse import quote
@@ -38,6 +38,15 @@ def break_database(statement: str) -> None:
     db.session.commit()
 
 
+def refuse_updates(table: str) -> None:
+    """A trigger that aborts every update of `table`, in this database's own dialect."""
+    if db.engine.dialect.name == "sqlite":
+        break_database(f"CREATE TRIGGER refuse BEFORE UPDATE ON {table} BEGIN SELECT RAISE(ABORT, 'forced'); END")
+        return
+    break_database("CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE 'forced'; END $$")
+    break_database(f"CREATE TRIGGER refuse BEFORE UPDATE ON {table} FOR EACH ROW EXECUTE FUNCTION refuse()")
+
+
 def closed_code(ws) -> int:
     """The close code the server sent (a protocol error, 1002, if it wrote HTTP bytes instead)."""
     with pytest.raises(ConnectionClosed) as closed:
@@ -68,7 +77,7 @@ def test_room_socket_closes_with_1011_when_starting_the_call_fails(live_server, 
     path = f"/ws/rooms/{world['room_id']}"
     first = connect_ws(live_server.url, world["cookies"]["mina"], path)
     assert ws_next(first, "room.state")["peer_present"] is False
-    break_database("CREATE TRIGGER no_start BEFORE UPDATE ON matched_room BEGIN SELECT RAISE(ABORT, 'forced'); END")
+    refuse_updates("matched_room")
     second = connect_ws(live_server.url, world["cookies"]["jun"], path)
     assert closed_code(second) == 1011
 
@@ -76,9 +85,7 @@ def test_room_socket_closes_with_1011_when_starting_the_call_fails(live_server, 
 def test_a_failing_frame_answers_internal_error_and_the_socket_lives(live_server, world):
     ws = connect_ws(live_server.url, world["cookies"]["mina"], f"/ws/conversations/{world['conversation'].id}")
     ws_next(ws, "message.new")
-    break_database(
-        "CREATE TRIGGER no_read BEFORE UPDATE ON conversation_member BEGIN SELECT RAISE(ABORT, 'forced'); END"
-    )
+    refuse_updates("conversation_member")
     ws.send(json.dumps({"type": "message.read", "up_to_seq": 1}))
     assert ws_next(ws, "error")["code"] == "internal_error"
     ws.send(json.dumps({"type": "ping"}))
