@@ -20,14 +20,15 @@ from types import SimpleNamespace
 
 import redis
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, func, insert, select, tuple_, update
+from sqlalchemy import Integer, Uuid, any_, bindparam, func, insert, select, text, tuple_, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from blueberry.aftercommit import defer, on_commit
 from blueberry.extensions import db, get_redis
 from blueberry.models import Attachment, Conversation, ConversationMember, Message, User
-from blueberry.models.base import utcnow
+from blueberry.models.base import UTCDateTime, utcnow
 from blueberry.realtime.events import (
     CONVERSATION_UPDATED,
     MESSAGE_DELETED,
@@ -152,19 +153,29 @@ def _reserve_seqs(connection, conversation_ids: list, now) -> list[int]:
     """The next sequence numbers, in order, for sends to these conversations (the same may repeat).
 
     Conversations are taken in id order: two batches lock their rows in the same order (no
-    deadlock under PostgreSQL). One prebuilt statement per conversation: a single UPDATE with a
-    CASE would be a new statement to compile for every batch size."""
+    deadlock under PostgreSQL). Statements are prebuilt: a single UPDATE with a CASE would be a
+    new statement to compile for every batch size."""
     wanted = Counter(conversation_ids)
-    last = {
-        cid: connection.execute(_ADD_SEQ, {"cid": cid, "n": wanted[cid], "now": now}).scalar_one()
-        for cid in sorted(wanted, key=str)
-    }
+    in_order = sorted(wanted, key=str)  # PostgreSQL orders UUIDs the same way
+    if connection.dialect.name == "postgresql" and len(in_order) > 1:
+        last = _add_seqs_together(connection, in_order, wanted, now)
+    else:  # SQLite runs in this process: a statement each costs no round trip
+        last = {cid: connection.execute(_ADD_SEQ, {"cid": cid, "n": wanted[cid], "now": now}).scalar_one()
+                for cid in in_order}  # fmt: skip
     next_seq = {cid: last[cid] - n + 1 for cid, n in wanted.items()}
     seqs = []
     for cid in conversation_ids:
         seqs.append(next_seq[cid])
         next_seq[cid] += 1
     return seqs
+
+
+def _add_seqs_together(connection, in_order: list, wanted: Counter, now) -> dict:
+    """PostgreSQL: two round trips for all of a batch's conversations, not one each; the first
+    locks the rows in id order, as the one-by-one updates would."""
+    connection.execute(_LOCK_CONVERSATIONS, {"ids": in_order})
+    added = connection.execute(_ADD_SEQS, {"ids": in_order, "ns": [wanted[cid] for cid in in_order], "now": now})
+    return dict(added.all())
 
 
 def _message_row(send: Send, seq: int, now) -> dict:
@@ -246,6 +257,20 @@ _ADD_SEQ = (  # the row lock orders concurrent senders (PostgreSQL; SQLite write
     .values(last_seq=_conversation.c.last_seq + bindparam("n"), updated_at=bindparam("now"))
     .returning(_conversation.c.last_seq)
 )
+_LOCK_CONVERSATIONS = (  # PostgreSQL: `= ANY(array)` keeps one statement text for any batch size
+    select(_conversation.c.id)
+    .where(_conversation.c.id == any_(bindparam("ids", type_=postgresql.ARRAY(Uuid))))
+    .order_by(_conversation.c.id)
+    .with_for_update()
+)
+_ADD_SEQS = text(
+    "UPDATE conversation SET last_seq = conversation.last_seq + wanted.n, updated_at = :now"
+    " FROM unnest(:ids, :ns) AS wanted(id, n) WHERE conversation.id = wanted.id"
+    " RETURNING conversation.id, conversation.last_seq"
+).bindparams(
+    bindparam("ids", type_=postgresql.ARRAY(Uuid)), bindparam("ns", type_=postgresql.ARRAY(Integer)),
+    bindparam("now", type_=UTCDateTime),
+).columns(id=Uuid, last_seq=Integer)  # fmt: skip
 _INSERT_MESSAGES = {
     name: dialect_insert(_message)
     .on_conflict_do_nothing(index_elements=["sender_id", "client_id"])

@@ -12,18 +12,7 @@ from blueberry.models import Message
 from blueberry.services import chat, receipts, safety
 from blueberry.services.conversation import conversations_of, start_direct
 from blueberry.services.errors import FieldError
-
-
-@pytest.fixture
-def pair(make_user):
-    return make_user("mina"), make_user("jun", gender="male")
-
-
-@pytest.fixture
-def conversation(pair):
-    conversation = start_direct(pair[0].id, pair[1].id, origin="match")
-    db.session.commit()
-    return conversation
+from tests.statements import statements_written
 
 
 def test_the_same_two_people_share_one_conversation(pair, conversation):
@@ -193,3 +182,16 @@ def test_a_batch_of_sends_is_ordered_per_conversation_and_retries_land_once(pair
     updates = [e["data"] for e in told if e["type"] == "conversation.updated"]
     assert [u["content"] for u in updates] == ["stored earlier", "one", "elsewhere"]  # not the retries, not his own
     assert updates[-1]["unread_total"] == 3 and updates[-1]["sender_name"] == ara.display_name
+
+
+def test_a_batch_over_several_conversations_reserves_numbers_in_one_update_on_postgresql(pair, make_user):
+    people = [make_user(f"friend{n}") for n in range(3)]
+    conversations = [start_direct(pair[0].id, person.id) for person in people]
+    db.session.commit()
+    sends = [chat.Send(c.id, pair[0].id, f"s{n}", "hi") for n, c in enumerate(conversations * 2)]
+    with statements_written() as writes:
+        results = chat.post_messages(sends)
+        db.session.commit()
+    assert [data["seq"] for data, _ in results] == [1, 1, 1, 2, 2, 2]
+    updates = writes.count("UPDATE conversation")
+    assert updates == (1 if db.engine.dialect.name == "postgresql" else 3)  # SQLite: no round trips to save

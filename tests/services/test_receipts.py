@@ -3,25 +3,10 @@ told once, hidden reads, and that neither a message nor a delivery writes a row 
 
 import uuid
 
-import pytest
-from sqlalchemy import event
-
 from blueberry.extensions import db
 from blueberry.models import Conversation, ConversationMember, Message
 from blueberry.services import chat, receipts
-from blueberry.services.conversation import start_direct
-
-
-@pytest.fixture
-def pair(make_user):
-    return make_user("mina"), make_user("jun", gender="male")
-
-
-@pytest.fixture
-def conversation(pair):
-    conversation = start_direct(pair[0].id, pair[1].id, origin="match")
-    db.session.commit()
-    return conversation
+from tests.statements import statements_written
 
 
 def _post(conversation, sender, *texts) -> list[Message]:
@@ -125,10 +110,10 @@ def test_in_a_group_the_furthest_member_decides_and_statements_do_not_grow_with_
     db.session.flush()
     db.session.add_all(ConversationMember(conversation_id=group.id, user_id=person.id) for person in people)
     db.session.commit()
-    with _writes() as writes:
+    with statements_written() as writes:
         messages = _post(group, people[0], "hello all", "second")
     assert writes == ["UPDATE conversation", "INSERT INTO message"] * 2  # nothing per member
-    with _writes() as writes:
+    with statements_written() as writes:
         receipts.mark_delivered([_delivery(group, person, messages) for person in people[1:4]])
         db.session.commit()
     assert writes == ["UPDATE conversation_member"] * 3  # one per member, not per message
@@ -136,21 +121,3 @@ def test_in_a_group_the_furthest_member_decides_and_statements_do_not_grow_with_
     receipts.mark_read(group.id, people[5].id, 1)
     db.session.commit()
     assert _status(group, people[0], messages) == ["read", "delivered"]
-
-
-class _writes:
-    """The write statements run inside, by their first words (an executemany counts once per row)."""
-
-    def __enter__(self) -> list[str]:
-        self.seen: list[str] = []
-        event.listen(db.engine, "before_cursor_execute", self._note)
-        return self.seen
-
-    def __exit__(self, *_exc) -> None:
-        event.remove(db.engine, "before_cursor_execute", self._note)
-
-    def _note(self, _conn, _cursor, statement, parameters, _context, executemany) -> None:
-        words = statement.split()
-        if words[0] in ("INSERT", "UPDATE"):
-            name = " ".join(words[:3] if words[0] == "INSERT" else words[:2])
-            self.seen += [name] * (len(parameters) if executemany else 1)
