@@ -83,6 +83,8 @@ def app(app_config, redis_server):
         yield app
         db.session.remove()
         db.engine.dispose()
+    if "bb_hub" in app.extensions:  # its thread would otherwise outlive the test
+        app.extensions["bb_hub"].close()
 
 
 class IsolatedClient(FlaskClient):

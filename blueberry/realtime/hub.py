@@ -87,6 +87,7 @@ class Hub:
         self.pubsub = None
         self.up = self.started = False
         self.announced_down = False  # listeners were told LIVE_DOWN and await LIVE_UP
+        self.closing = threading.Event()
         self.lock = threading.Lock()
         # Joining the listeners and announcing down or up happen one at a time, so a listener
         # hears LIVE_DOWN once per outage: from the announcement, or on joining after it.
@@ -138,18 +139,27 @@ class Hub:
                 self.started = True
                 threading.Thread(target=self._run, name="bb-hub", daemon=True).start()
 
+    def close(self) -> None:
+        """Stop reading and reconnecting (a hub that outlives its use would retry forever)."""
+        self.closing.set()
+        with contextlib.suppress(Exception):  # whatever state the connection is in, it is done
+            if self.pubsub is not None:
+                self.pubsub.close()
+
     def _run(self) -> None:
         backoff = 0.2
-        while True:
+        while not self.closing.is_set():
             try:
                 self._serve()
             except (redis.RedisError, OSError) as error:
+                if self.closing.is_set():
+                    return
                 log.warning("hub lost Redis: %s", error)
             if self.up:
                 backoff = 0.2
             if self.up or not self.announced_down:
                 self._went_down()
-            threading.Event().wait(backoff)
+            self.closing.wait(backoff)
             backoff = min(backoff * 2, self.max_backoff)
 
     def _went_down(self) -> None:

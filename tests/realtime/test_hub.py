@@ -10,7 +10,7 @@ from blueberry.blueprints.live import render_html
 from blueberry.extensions import db, make_redis
 from blueberry.realtime.events import NOTIFICATION_NEW, make_event, publish_now
 from blueberry.realtime.hub import Hub, Listener
-from tests.servers import RedisServer
+from tests.servers import RedisServer, wait_for
 
 
 def test_listeners_hear_down_then_up_when_redis_is_away_from_the_start(tmp_path):
@@ -26,6 +26,7 @@ def test_listeners_hear_down_then_up_when_redis_is_away_from_the_start(tmp_path)
         publish_now(make_redis(server.url, 1), "bb:user:7", NOTIFICATION_NEW, {"notification_id": 1})
         assert listener.get(3)["data"] == {"notification_id": 1}
     finally:
+        hub.close()
         server.stop()
 
 
@@ -55,7 +56,22 @@ def test_each_listener_hears_down_once_however_it_races_the_first_failure(tmp_pa
             listeners = [Listener([f"bb:user:{n}"]) for n in range(50)]
             for listener in listeners:
                 hub.add(listener)
-            time.sleep(0.2)
+            assert wait_for(lambda: all(listener.items for listener in listeners), 5), "live.down never came"
+            time.sleep(0.2)  # long enough for a second announcement and a retry, if there were one
+            hub.close()  # a hub left running keeps retrying: twenty of them would slow the next
             assert [[e["type"] for e in listener.items] for listener in listeners] == [["live.down"]] * 50
     finally:
         sys.setswitchinterval(switch)
+
+
+def test_a_closed_hub_stops_retrying(tmp_path):
+    server = RedisServer(tmp_path / "never")
+    attempts = []
+    hub = Hub(lambda: attempts.append(1) or make_redis(server.url, socket_timeout=None), max_backoff=0.01)
+    hub.add(Listener(["bb:user:1"]))
+    assert wait_for(lambda: len(attempts) >= 3, 5)
+    hub.close()
+    time.sleep(0.05)  # one attempt may have been under way
+    settled = len(attempts)
+    time.sleep(0.3)
+    assert len(attempts) == settled
