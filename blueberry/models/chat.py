@@ -18,6 +18,12 @@ ORIGINS = ("match", "meeting", "ride", "profile")
 MESSAGE_TYPES = ("text", "image", "file")
 
 
+def pair_key(a: int, b: int) -> str:
+    """A direct conversation's key: the same two people share one, whoever started it."""
+    low, high = sorted((a, b))
+    return f"{low}:{high}"
+
+
 class Conversation(db.Model):
     __tablename__ = "conversation"
     __table_args__ = (

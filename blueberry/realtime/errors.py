@@ -13,6 +13,7 @@ INTERNAL_ERROR = "internal_error"
 # conversations
 NOT_STORED = "not_stored"
 BAD_UP_TO_SEQ = "bad_up_to_seq"
+BLOCKED = "blocked"
 # matching
 PROFILE_INCOMPLETE = "profile_incomplete"
 BAD_LOCATION = "bad_location"
@@ -30,6 +31,7 @@ MESSAGES = {
     INTERNAL_ERROR: "That could not be done. Try again.",
     NOT_STORED: "Your message was not sent. Try again.",
     BAD_UP_TO_SEQ: "up_to_seq must be a sequence number.",
+    BLOCKED: "You cannot send messages in this conversation: one of you blocked the other.",
     PROFILE_INCOMPLETE: "Add your age and gender in your profile first.",
     BAD_LOCATION: "lat and lon must be numbers within range.",
     BAD_MATCH_ID: "match_id must be the id of your offer.",

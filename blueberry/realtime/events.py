@@ -9,7 +9,7 @@ Redis keys owned here:
 - `bb:session:<token hash>` — pub/sub channel: the end of one login session.
 - `bb:seeker:<id>` — pub/sub channel: a user's match events (services/matching.lua publishes).
 - `bb:room:<id>` — pub/sub channel: a voice room's presence, signaling and end.
-- `bb:conv:<uuid>` — pub/sub channel: a conversation's messages, receipts, typing, deletions.
+- `bb:conv:<uuid>` — pub/sub channel: a conversation's messages, receipts, typing, deletions, blocks.
 - `bb:stream:user:<id>` — stream of the user's recent events for replay
   (MAXLEN ~ STREAM_MAXLEN, TTL STREAM_TTL_S refreshed on every add).
 A published message is `<stream id>\\n<json of type and data>` (the stream id is empty for
@@ -54,6 +54,7 @@ RECEIPT_UPDATED = "receipt.updated"
 TYPING = "typing"
 CONVERSATION_UPDATED = "conversation.updated"  # on the user's topic: a message in one of theirs
 CONVERSATION_READ = "conversation.read"  # on the user's topic: they read; their unread total
+CONVERSATION_BLOCKED = "conversation.blocked"  # one member blocked the other: the blocked one's windows close
 
 ROOM_STATE = "room.state"
 ROOM_PEER_JOINED = "room.peer_joined"

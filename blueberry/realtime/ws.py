@@ -40,6 +40,7 @@ CLOSE_SESSION_ENDED = 1008
 CLOSE_INTERNAL_ERROR = 1011
 CLOSE_RESTART = 1012
 CLOSE_TRY_AGAIN = 1013
+CLOSE_BLOCKED = 4403  # the other person blocked this user: the conversation is closed to them
 # Put in a connection's inbox when its peer has sent something: its one loop answers frames too.
 FRAMES_WAITING = "frames.waiting"
 READY_WAIT_S = 2.0

@@ -8,14 +8,10 @@ from sqlalchemy.exc import IntegrityError
 
 from blueberry.extensions import db
 from blueberry.models import Conversation, ConversationMember, Message, User
+from blueberry.models.chat import pair_key
 from blueberry.services import safety
 from blueberry.services.chat import unread_counts
 from blueberry.services.errors import FieldError
-
-
-def pair_key(a: int, b: int) -> str:
-    low, high = sorted((a, b))
-    return f"{low}:{high}"
 
 
 def start_direct(a: int, b: int, origin: str = "profile") -> Conversation:

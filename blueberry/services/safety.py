@@ -5,8 +5,10 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from blueberry.extensions import db
-from blueberry.models import Block, Report
+from blueberry.models import Block, Conversation, Report
+from blueberry.models.chat import pair_key
 from blueberry.models.safety import REPORT_CONTEXTS, REPORT_REASONS
+from blueberry.realtime.events import CONVERSATION_BLOCKED, conversation_topic, publish_on_commit
 from blueberry.services.errors import FieldError
 
 MAX_REPORT_TEXT = 2000
@@ -22,7 +24,17 @@ def block(blocker_id: int, blocked_id: int) -> None:
         with db.session.begin_nested():  # two tabs blocking at once: the second is a no-op
             db.session.add(Block(blocker_id=blocker_id, blocked_id=blocked_id))
     except IntegrityError:
-        pass
+        return
+    _close_their_conversation(blocker_id, blocked_id)
+
+
+def _close_their_conversation(blocker_id: int, blocked_id: int) -> None:
+    """The blocked person's open windows of the pair's conversation close after the commit."""
+    query = select(Conversation.id).where(Conversation.pair_key == pair_key(blocker_id, blocked_id))
+    conversation_id = db.session.scalar(query)
+    if conversation_id is not None:
+        data = {"blocker_id": blocker_id, "blocked_id": blocked_id}
+        publish_on_commit(conversation_topic(conversation_id), CONVERSATION_BLOCKED, data)
 
 
 def unblock(blocker_id: int, blocked_id: int) -> None:

@@ -56,7 +56,8 @@ def test_each_listener_hears_down_once_however_it_races_the_first_failure(tmp_pa
             listeners = [Listener([f"bb:user:{n}"]) for n in range(50)]
             for listener in listeners:
                 hub.add(listener)
-            assert wait_for(lambda: all(listener.items for listener in listeners), 5), "live.down never came"
+            heard = lambda listeners=listeners: all(listener.items for listener in listeners)  # noqa: E731
+            assert wait_for(heard, 5), "live.down never came"
             time.sleep(0.2)  # long enough for a second announcement and a retry, if there were one
             hub.close()  # a hub left running keeps retrying: twenty of them would slow the next
             assert [[e["type"] for e in listener.items] for listener in listeners] == [["live.down"]] * 50

@@ -127,6 +127,7 @@ def _page_context(me: ConversationMember, messages: list) -> dict:
         "messages": [chat.message_data(m) for m in messages],
         "statuses": {str(mid): status for mid, status in statuses.items()},
         "max_content": chat.MAX_CONTENT,
+        "closed": chat.send_blocked(me.conversation_id, me.user_id),
     }
 
 
@@ -165,6 +166,8 @@ def _refuse_upload(me: ConversationMember, received, data: bytes):
         return render_error(413, _("Your storage is full. Delete older files to send new ones."))
     if not chat.send_allowed(me.user_id, config["CHAT_SENDS_PER_10S"]):
         return render_error(429)
+    if chat.send_blocked(me.conversation_id, me.user_id):
+        return render_error(403, _("You cannot send messages in this conversation."))
     return None
 
 

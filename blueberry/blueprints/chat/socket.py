@@ -17,8 +17,9 @@ from blueberry.extensions import db, get_redis
 from blueberry.inputs import json_int
 from blueberry.realtime import errors
 from blueberry.realtime.batch import get_batcher
-from blueberry.realtime.connection import LiveConnection
+from blueberry.realtime.connection import Done, LiveConnection
 from blueberry.realtime.events import (
+    CONVERSATION_BLOCKED,
     MESSAGE_DELETED,
     MESSAGE_NEW,
     RECEIPT_UPDATED,
@@ -27,7 +28,7 @@ from blueberry.realtime.events import (
     make_event,
     publish_now,
 )
-from blueberry.realtime.ws import LiveSocket
+from blueberry.realtime.ws import CLOSE_BLOCKED, LiveSocket
 from blueberry.services import chat, receipts
 from blueberry.services.errors import FieldError
 
@@ -37,10 +38,14 @@ DELIVERED_GATHER_S = 0.05  # "delivered" may show 50 ms later; it then costs a f
 
 
 def store_sends(sends: list[chat.Send]) -> list:
-    """The send batch: throttled per sender (one Redis round trip), then stored together."""
+    """The send batch: throttled per sender (one Redis round trip), refused where a block
+    closed the conversation (one query), then stored together."""
     allowed = chat.sends_allowed([send.sender_id for send in sends], current_app.config["CHAT_SENDS_PER_10S"])
-    stored = iter(chat.post_messages([send for send, ok in zip(sends, allowed, strict=True) if ok]))
-    return [next(stored) if ok else chat.SendRefused() for ok in allowed]
+    blocked = chat.sends_blocked(sends)
+    refusals = [chat.SendRefused() if not ok else chat.SendBlocked() if no else None
+                for ok, no in zip(allowed, blocked, strict=True)]  # fmt: skip
+    stored = iter(chat.post_messages([send for send, refusal in zip(sends, refusals, strict=True) if refusal is None]))
+    return [next(stored) if refusal is None else refusal for refusal in refusals]
 
 
 def store_deliveries(deliveries: list[receipts.Delivery]) -> list[None]:
@@ -72,6 +77,8 @@ class ConversationConnection(LiveConnection):
     def start(self) -> None:
         me = chat.member(self.conversation_id, self.user_id)
         self.hide_reads, self.member_id = me.hide_read_receipts, me.id
+        if chat.blocked_by_other(self.conversation_id, self.user_id):
+            self._closed_by_block()
         # A client ahead of the conversation (its cache outlived the data) would drop new messages.
         self.last_seq = min(self.last_seq, chat.last_seq(self.conversation_id))
         self._replay()
@@ -122,6 +129,14 @@ class ConversationConnection(LiveConnection):
                 self.live.send_event(make_event(kind, data))
         elif kind == MESSAGE_DELETED:
             self.live.send_event(make_event(kind, data))
+        elif kind == CONVERSATION_BLOCKED and data.get("blocked_id") == self.user_id:
+            self._closed_by_block()
+
+    def _closed_by_block(self) -> None:
+        """The other person blocked this user: the window closes, and its client stays away."""
+        self.live.send_error(errors.BLOCKED)
+        self.live.close(CLOSE_BLOCKED, "blocked")
+        raise Done
 
     # -- in ----------------------------------------------------------------------------------
 
@@ -141,6 +156,9 @@ class ConversationConnection(LiveConnection):
             data, created = get_batcher("chat-sends", store_sends).submit(send).wait(SEND_WAIT_S)
         except chat.SendRefused:
             self.live.send_error(errors.RATE_LIMITED, "You are sending too fast; wait a moment.")
+            return
+        except chat.SendBlocked:
+            self.live.send_error(errors.BLOCKED)
             return
         except Exception:  # noqa: BLE001 (the client may retry with the same id: it lands once)
             log.exception("a chat send was not stored")

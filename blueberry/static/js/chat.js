@@ -59,7 +59,8 @@
     if (e.detail.successful) e.detail.elt.reset();
   });
   // Enter sends, Shift+Enter starts a new line.
-  document.getElementById("composer-content").addEventListener("keydown", function (e) {
+  var composerContent = document.getElementById("composer-content");  // absent once the conversation is closed
+  if (composerContent) composerContent.addEventListener("keydown", function (e) {
     if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
       e.preventDefault();
       htmx.trigger("#composer", "submit");
@@ -71,6 +72,17 @@
     if (msg && msg.type === "conversation.updated" && String(msg.data).indexOf(chat.dataset.conversationId) !== -1) {
       e.preventDefault();
     }
+  });
+  // Blocked by the other person (close code 4403): the extension does not reconnect; say so
+  // and put the composer away.
+  document.addEventListener("htmx:wsClose", function (e) {
+    var closed = e.detail && e.detail.event;
+    if (!closed || closed.code !== 4403) return;
+    document.getElementById("chat-closed").hidden = false;
+    ["composer", "upload-form"].forEach(function (id) {
+      var form = document.getElementById(id);
+      if (form) form.hidden = true;
+    });
   });
   scrollDown();
 })();

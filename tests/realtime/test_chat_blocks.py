@@ -1,0 +1,102 @@
+"""A block closes a direct conversation, over real websockets: the blocked person's open
+window closes with 4403 (a reconnect closes the same way), sends either way answer `blocked`
+and are not stored (the blocked person's are refused by the send batch's check), uploads are
+refused, and the page shows the history without a composer.
+
+Written around `world` (who blocks whom in which conversation) so group conversations can add
+their own rows: there, a block refuses nothing and hides the blocked person from the blocker."""
+
+import io
+import json
+
+import pytest
+from simple_websocket import ConnectionClosed
+from sqlalchemy import func, select
+
+from blueberry.extensions import db
+from blueberry.models import Conversation, ConversationMember, Message
+from blueberry.services import chat, safety
+from blueberry.services.conversation import start_direct
+from tests.conftest import LIVE_SECRET, get_csrf, login
+from tests.realtime.clients import connect_ws, open_session, ws_next
+
+
+@pytest.fixture
+def world(app, make_user, live_server):
+    mina, jun = make_user("mina"), make_user("jun", gender="male")
+    conversation = start_direct(mina.id, jun.id)
+    chat.post_message(conversation.id, jun.id, "before", "sent before the block")
+    db.session.commit()
+    cookies = {user.username: open_session(app, user, LIVE_SECRET) for user in (mina, jun)}
+    return {"mina": mina, "jun": jun, "conversation": conversation, "cookies": cookies}
+
+
+def open_chat(live_server, world, who: str):
+    return connect_ws(live_server.url, world["cookies"][who], f"/ws/conversations/{world['conversation'].id}?after=1")
+
+
+def close_code(ws) -> int:
+    with pytest.raises(ConnectionClosed) as closed:
+        for _ in range(100):
+            ws.receive(timeout=0.1)
+    return closed.value.reason
+
+
+def stored() -> int:
+    db.session.expire_all()
+    return db.session.scalar(select(func.count()).select_from(Message))
+
+
+def test_the_blocked_persons_window_closes_and_stays_closed(live_server, world):
+    juns = open_chat(live_server, world, "jun")
+    minas = open_chat(live_server, world, "mina")
+    safety.block(world["mina"].id, world["jun"].id)
+    db.session.commit()
+    assert ws_next(juns, "error")["code"] == "blocked"
+    assert close_code(juns) == 4403  # documented: do not reconnect
+    again = open_chat(live_server, world, "jun")
+    assert ws_next(again, "error")["code"] == "blocked" and close_code(again) == 4403
+    minas.send(json.dumps({"type": "ping"}))  # the blocker's window stays open, with its history
+    assert ws_next(minas, "pong") == {}
+
+
+def test_the_blockers_sends_are_refused_and_not_stored(live_server, world):
+    ws = open_chat(live_server, world, "mina")
+    safety.block(world["mina"].id, world["jun"].id)
+    db.session.commit()
+    ws.send(json.dumps({"type": "message.send", "client_id": "after", "content": "still there?"}))
+    assert ws_next(ws, "error")["code"] == "blocked"
+    assert stored() == 1
+    ws.send(json.dumps({"type": "ping"}))  # an error answer, and the socket stays up
+    assert ws_next(ws, "pong") == {}
+
+
+def test_the_send_batch_refuses_blocked_sends_only(app, make_user):
+    mina, jun, ara = make_user("mina"), make_user("jun"), make_user("ara")
+    closed, open_ = start_direct(mina.id, jun.id), start_direct(mina.id, ara.id)
+    group = Conversation(kind="meeting", origin="meeting")
+    db.session.add(group)
+    db.session.flush()
+    db.session.add_all(ConversationMember(conversation_id=group.id, user_id=u.id) for u in (mina, jun, ara))
+    safety.block(jun.id, mina.id)
+    db.session.commit()
+    sends = [chat.Send(closed.id, mina.id, "a", "x"), chat.Send(closed.id, jun.id, "b", "x"),
+             chat.Send(open_.id, mina.id, "c", "x"), chat.Send(group.id, mina.id, "d", "x")]  # fmt: skip
+    assert chat.sends_blocked(sends) == [True, True, False, False]  # a group refuses nothing
+    safety.unblock(jun.id, mina.id)
+    db.session.commit()
+    assert chat.sends_blocked(sends) == [False, False, False, False]
+
+
+def test_the_page_keeps_the_history_without_a_composer_and_uploads_are_refused(client, world):
+    safety.block(world["mina"].id, world["jun"].id)
+    db.session.commit()
+    login(client, "jun")
+    path = f"/conversations/{world['conversation'].id}"
+    page = client.get(path).get_data(as_text=True)
+    assert "sent before the block" in page and "You can no longer send messages" in page
+    assert 'id="composer"' not in page and "ws-connect" not in page
+    form = {"csrf_token": get_csrf(client, path), "client_id": "u-1"}
+    form["file"] = (io.BytesIO(b"hello"), "note.txt")
+    assert client.post(f"{path}/attachments", data=form).status_code == 403
+    assert stored() == 1
