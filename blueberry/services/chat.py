@@ -20,7 +20,7 @@ from types import SimpleNamespace
 
 import redis
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Integer, Uuid, any_, bindparam, func, insert, select, text, tuple_, update
+from sqlalchemy import Integer, Uuid, any_, bindparam, exists, func, insert, select, text, tuple_, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -290,11 +290,19 @@ _INSERT_MESSAGES = {
     .returning(_message.c.id)
     for name, dialect_insert in (("sqlite", sqlite_insert), ("postgresql", postgresql_insert))
 }
-_UNREAD = (  # per user and conversation: messages from others after what the user has read
+_block = Block.__table__
+_UNREAD = (  # per user and conversation: messages from others after what the user has read…
     select(_member.c.user_id, _message.c.conversation_id, func.count())
     .join(_message, _message.c.conversation_id == _member.c.conversation_id)
+    .join(_conversation, _conversation.c.id == _member.c.conversation_id)
     .where(_member.c.user_id.in_(bindparam("ids", expanding=True)), _message.c.sender_id != _member.c.user_id)
     .where(_message.c.seq > _member.c.last_read_seq, _message.c.is_deleted.is_(False))
+    # …not from someone the user blocked, nor, in a direct conversation, from someone who blocked them
+    .where(~exists().where(_block.c.blocker_id == _member.c.user_id, _block.c.blocked_id == _message.c.sender_id))
+    .where(
+        (_conversation.c.kind != "direct")
+        | ~exists().where(_block.c.blocker_id == _message.c.sender_id, _block.c.blocked_id == _member.c.user_id)
+    )
     .group_by(_member.c.user_id, _message.c.conversation_id)
 )
 
@@ -441,12 +449,7 @@ def unread_total(user_id: int) -> int:
 
 
 def unread_counts(user_id: int) -> dict:
-    """Conversation id → messages from others after what the user has read."""
-    query = (
-        select(Message.conversation_id, func.count())
-        .join(ConversationMember, ConversationMember.conversation_id == Message.conversation_id)
-        .where(ConversationMember.user_id == user_id, Message.sender_id != user_id)
-        .where(Message.seq > ConversationMember.last_read_seq, Message.is_deleted.is_(False))
-        .group_by(Message.conversation_id)
-    )
-    return dict(db.session.execute(query).all())
+    """Conversation id → messages from others after what the user has read (a block hides
+    the blocked person's; in a direct conversation, each one's from the other)."""
+    rows = db.session.connection().execute(_UNREAD, {"ids": [user_id]})
+    return {conversation_id: count for _, conversation_id, count in rows}

@@ -100,3 +100,24 @@ def test_the_page_keeps_the_history_without_a_composer_and_uploads_are_refused(c
     form["file"] = (io.BytesIO(b"hello"), "note.txt")
     assert client.post(f"{path}/attachments", data=form).status_code == 403
     assert stored() == 1
+
+
+def test_a_block_takes_the_blocked_persons_messages_out_of_the_counts(app, make_user):
+    mina, jun, ara = make_user("mina"), make_user("jun"), make_user("ara")
+    direct = start_direct(mina.id, jun.id)
+    group = Conversation(kind="meeting", origin="meeting")
+    db.session.add(group)
+    db.session.flush()
+    db.session.add_all(ConversationMember(conversation_id=group.id, user_id=u.id) for u in (mina, jun, ara))
+    db.session.commit()
+    for conversation in (direct, group):
+        chat.post_message(conversation.id, jun.id, f"j-{conversation.id}", "from jun")
+        chat.post_message(conversation.id, mina.id, f"m-{conversation.id}", "from mina")
+    chat.post_message(group.id, ara.id, "a-1", "from ara")
+    db.session.commit()
+    assert chat.unread_counts(mina.id) == {direct.id: 1, group.id: 2}
+    safety.block(mina.id, jun.id)
+    db.session.commit()
+    assert chat.unread_counts(mina.id) == {group.id: 1}  # only ara's: jun is hidden from mina everywhere
+    assert chat.unread_counts(jun.id) == {group.id: 2}  # in the group, the block hides nothing from him
+    assert chat.unread_total(jun.id) == 2  # and their direct conversation, closed, counts for neither
