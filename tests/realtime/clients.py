@@ -5,7 +5,8 @@ import queue
 import threading
 
 import httpx
-from simple_websocket import Client
+import pytest
+from simple_websocket import Client, ConnectionClosed
 
 from blueberry.extensions import db
 from blueberry.login import session_cookie
@@ -119,3 +120,11 @@ def ws_next(ws: Client, type_: str, timeout: float = 5.0) -> dict:
         event = json.loads(raw)
         if event["type"] == type_:
             return event["data"]
+
+
+def closed_code(ws: Client) -> int:
+    """The close code the server sent (a protocol error, 1002, if it wrote HTTP bytes instead)."""
+    with pytest.raises(ConnectionClosed) as closed:
+        for _ in range(100):
+            ws.receive(timeout=0.1)
+    return closed.value.reason

@@ -10,7 +10,6 @@ import io
 import json
 
 import pytest
-from simple_websocket import ConnectionClosed
 from sqlalchemy import func, select
 
 from blueberry.extensions import db
@@ -18,7 +17,7 @@ from blueberry.models import Conversation, ConversationMember, Message
 from blueberry.services import chat, safety
 from blueberry.services.conversation import start_direct
 from tests.conftest import LIVE_SECRET, get_csrf, login
-from tests.realtime.clients import connect_ws, open_session, ws_next
+from tests.realtime.clients import closed_code, connect_ws, open_session, ws_next
 
 
 @pytest.fixture
@@ -35,13 +34,6 @@ def open_chat(live_server, world, who: str):
     return connect_ws(live_server.url, world["cookies"][who], f"/ws/conversations/{world['conversation'].id}?after=1")
 
 
-def close_code(ws) -> int:
-    with pytest.raises(ConnectionClosed) as closed:
-        for _ in range(100):
-            ws.receive(timeout=0.1)
-    return closed.value.reason
-
-
 def stored() -> int:
     db.session.expire_all()
     return db.session.scalar(select(func.count()).select_from(Message))
@@ -53,9 +45,9 @@ def test_the_blocked_persons_window_closes_and_stays_closed(live_server, world):
     safety.block(world["mina"].id, world["jun"].id)
     db.session.commit()
     assert ws_next(juns, "error")["code"] == "blocked"
-    assert close_code(juns) == 4403  # documented: do not reconnect
+    assert closed_code(juns) == 4403  # documented: do not reconnect
     again = open_chat(live_server, world, "jun")
-    assert ws_next(again, "error")["code"] == "blocked" and close_code(again) == 4403
+    assert ws_next(again, "error")["code"] == "blocked" and closed_code(again) == 4403
     minas.send(json.dumps({"type": "ping"}))  # the blocker's window stays open, with its history
     assert ws_next(minas, "pong") == {}
 

@@ -8,7 +8,6 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from simple_websocket import ConnectionClosed
 from sqlalchemy import text
 
 from blueberry.extensions import db
@@ -16,7 +15,7 @@ from blueberry.services import chat
 from blueberry.services.conversation import start_direct
 from blueberry.services.room import record_match
 from tests.conftest import LIVE_SECRET
-from tests.realtime.clients import connect_ws, open_session, ws_next
+from tests.realtime.clients import closed_code, connect_ws, open_session, ws_next
 
 UPGRADE = {"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
            "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}  # fmt: skip
@@ -45,14 +44,6 @@ def refuse_updates(table: str) -> None:
         return
     break_database("CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE 'forced'; END $$")
     break_database(f"CREATE TRIGGER refuse BEFORE UPDATE ON {table} FOR EACH ROW EXECUTE FUNCTION refuse()")
-
-
-def closed_code(ws) -> int:
-    """The close code the server sent (a protocol error, 1002, if it wrote HTTP bytes instead)."""
-    with pytest.raises(ConnectionClosed) as closed:
-        for _ in range(100):
-            ws.receive(timeout=0.1)
-    return closed.value.reason
 
 
 def test_chat_socket_closes_with_1011_when_its_replay_fails(live_server, world):
