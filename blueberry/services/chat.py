@@ -59,19 +59,6 @@ def last_seq(conversation_id: uuid.UUID) -> int:
     return db.session.scalar(select(Conversation.last_seq).where(Conversation.id == conversation_id)) or 0
 
 
-def blocked_by_other(conversation_id: uuid.UUID, user_id: int) -> bool:
-    """In a direct conversation: did the other person block this user?"""
-    others = select(ConversationMember.user_id).where(
-        ConversationMember.conversation_id == conversation_id, ConversationMember.user_id != user_id
-    )
-    query = (
-        select(Block.id)
-        .join(Conversation, (Conversation.id == conversation_id) & (Conversation.kind == "direct"))
-        .where(Block.blocked_id == user_id, Block.blocker_id.in_(others))
-    )
-    return db.session.scalar(query.limit(1)) is not None
-
-
 def member_ids(conversation_id: uuid.UUID) -> list[int]:
     query = select(ConversationMember.user_id).where(ConversationMember.conversation_id == conversation_id)
     return list(db.session.scalars(query))
@@ -362,33 +349,6 @@ def sends_allowed(user_ids: list[int], per_10s: int) -> list[bool]:
 
 class SendRefused(Exception):
     """A send that was not stored because its sender is sending too fast."""
-
-
-class SendBlocked(Exception):
-    """A send that was not stored: one person of the direct conversation blocked the other."""
-
-
-def sends_blocked(sends: list[Send]) -> list[bool]:
-    """Per send: is it into a direct conversation whose two people block each other (either
-    way)? Neither may post there any more; one query for a whole batch. (A block in a group
-    hides the blocked person from the blocker only: it refuses nothing.)"""
-    ids = list({send.conversation_id for send in sends})
-    closed = set(db.session.connection().execute(_BLOCKED_DIRECT, {"ids": ids}).scalars()) if ids else set()
-    return [send.conversation_id in closed for send in sends]
-
-
-def send_blocked(conversation_id: uuid.UUID, sender_id: int) -> bool:
-    return sends_blocked([Send(conversation_id, sender_id, "", "")])[0]
-
-
-_blocker, _blocked = ConversationMember.__table__.alias("blocker"), ConversationMember.__table__.alias("blocked")
-_BLOCKED_DIRECT = (  # direct conversations, among these, with a block between their members
-    select(_blocker.c.conversation_id)
-    .join(Conversation, (Conversation.id == _blocker.c.conversation_id) & (Conversation.kind == "direct"))
-    .join(_blocked, _blocked.c.conversation_id == _blocker.c.conversation_id)
-    .join(Block, (Block.blocker_id == _blocker.c.user_id) & (Block.blocked_id == _blocked.c.user_id))
-    .where(_blocker.c.conversation_id.in_(bindparam("ids", expanding=True)))
-)
 
 
 def _append_domain_events(pending: list[dict]) -> None:

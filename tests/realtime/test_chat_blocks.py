@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from blueberry.extensions import db
 from blueberry.models import Conversation, ConversationMember, Message
-from blueberry.services import chat, safety
+from blueberry.services import chat, chat_blocks, safety
 from blueberry.services.conversation import start_direct
 from tests.conftest import LIVE_SECRET, get_csrf, login
 from tests.realtime.clients import closed_code, connect_ws, open_session, ws_next
@@ -74,10 +74,10 @@ def test_the_send_batch_refuses_blocked_sends_only(app, make_user):
     db.session.commit()
     sends = [chat.Send(closed.id, mina.id, "a", "x"), chat.Send(closed.id, jun.id, "b", "x"),
              chat.Send(open_.id, mina.id, "c", "x"), chat.Send(group.id, mina.id, "d", "x")]  # fmt: skip
-    assert chat.sends_blocked(sends) == [True, True, False, False]  # a group refuses nothing
+    assert chat_blocks.sends_blocked(sends) == [True, True, False, False]  # a group refuses nothing
     safety.unblock(jun.id, mina.id)
     db.session.commit()
-    assert chat.sends_blocked(sends) == [False, False, False, False]
+    assert chat_blocks.sends_blocked(sends) == [False, False, False, False]
 
 
 def test_the_page_keeps_the_history_without_a_composer_and_uploads_are_refused(client, world):

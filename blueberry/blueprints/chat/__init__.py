@@ -39,7 +39,7 @@ from blueberry.realtime.events import (
     session_topic,
 )
 from blueberry.realtime.ws import LiveSocket, check_handshake, guarded
-from blueberry.services import chat, receipts
+from blueberry.services import chat, chat_blocks, receipts
 from blueberry.services import upload as upload_service
 from blueberry.services.accounts import canonical_username
 from blueberry.services.conversation import conversations_of, partner_of, start_direct
@@ -127,7 +127,7 @@ def _page_context(me: ConversationMember, messages: list) -> dict:
         "messages": [chat.message_data(m) for m in messages],
         "statuses": {str(mid): status for mid, status in statuses.items()},
         "max_content": chat.MAX_CONTENT,
-        "closed": chat.send_blocked(me.conversation_id, me.user_id),
+        "closed": chat_blocks.send_blocked(me.conversation_id, me.user_id),
     }
 
 
@@ -166,7 +166,7 @@ def _refuse_upload(me: ConversationMember, received, data: bytes):
         return render_error(413, _("Your storage is full. Delete older files to send new ones."))
     if not chat.send_allowed(me.user_id, config["CHAT_SENDS_PER_10S"]):
         return render_error(429)
-    if chat.send_blocked(me.conversation_id, me.user_id):
+    if chat_blocks.send_blocked(me.conversation_id, me.user_id):
         return render_error(403, _("You cannot send messages in this conversation."))
     return None
 

@@ -29,7 +29,7 @@ from blueberry.realtime.events import (
     publish_now,
 )
 from blueberry.realtime.ws import CLOSE_BLOCKED, LiveSocket
-from blueberry.services import chat, receipts
+from blueberry.services import chat, chat_blocks, receipts
 from blueberry.services.errors import FieldError
 
 log = logging.getLogger(__name__)
@@ -41,8 +41,8 @@ def store_sends(sends: list[chat.Send]) -> list:
     """The send batch: throttled per sender (one Redis round trip), refused where a block
     closed the conversation (one query), then stored together."""
     allowed = chat.sends_allowed([send.sender_id for send in sends], current_app.config["CHAT_SENDS_PER_10S"])
-    blocked = chat.sends_blocked(sends)
-    refusals = [chat.SendRefused() if not ok else chat.SendBlocked() if no else None
+    blocked = chat_blocks.sends_blocked(sends)
+    refusals = [chat.SendRefused() if not ok else chat_blocks.SendBlocked() if no else None
                 for ok, no in zip(allowed, blocked, strict=True)]  # fmt: skip
     stored = iter(chat.post_messages([send for send, refusal in zip(sends, refusals, strict=True) if refusal is None]))
     return [next(stored) if refusal is None else refusal for refusal in refusals]
@@ -77,7 +77,7 @@ class ConversationConnection(LiveConnection):
     def start(self) -> None:
         me = chat.member(self.conversation_id, self.user_id)
         self.hide_reads, self.member_id = me.hide_read_receipts, me.id
-        if chat.blocked_by_other(self.conversation_id, self.user_id):
+        if chat_blocks.blocked_by_other(self.conversation_id, self.user_id):
             self._closed_by_block()
         # A client ahead of the conversation (its cache outlived the data) would drop new messages.
         self.last_seq = min(self.last_seq, chat.last_seq(self.conversation_id))
@@ -157,7 +157,7 @@ class ConversationConnection(LiveConnection):
         except chat.SendRefused:
             self.live.send_error(errors.RATE_LIMITED, "You are sending too fast; wait a moment.")
             return
-        except chat.SendBlocked:
+        except chat_blocks.SendBlocked:
             self.live.send_error(errors.BLOCKED)
             return
         except Exception:  # noqa: BLE001 (the client may retry with the same id: it lands once)
