@@ -55,15 +55,27 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from blueberry.blueprints import auth, chat, live, main, match, notifications, ops, rooms, settings
+    from blueberry.blueprints import (
+        auth,
+        chat,
+        live,
+        main,
+        match,
+        notifications,
+        ops,
+        profiles,
+        requests,
+        rooms,
+        settings,
+    )
     from blueberry.cli import register_cli
     from blueberry.errors import register_error_handlers
     from blueberry.inputs import SQLIntConverter
 
     app.url_map.converters["int"] = SQLIntConverter  # before any route is added: they bind it
 
-    for blueprint in (main.bp, auth.bp, settings.bp, notifications.bp, live.bp, match.bp, rooms.bp, chat.bp, ops.bp):
-        app.register_blueprint(blueprint)
+    for module in (main, auth, settings, notifications, live, match, rooms, requests, chat, profiles, ops):
+        app.register_blueprint(module.bp)
     ops.init_dashboard(app)
     register_error_handlers(app)
     register_cli(app)

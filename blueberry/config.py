@@ -112,6 +112,8 @@ class Config:
     ICE_SERVERS = _json_env("ICE_SERVERS", '[{"urls": "stun:stun.l.google.com:19302"}]')
 
     CHAT_SENDS_PER_10S = int(os.environ.get("CHAT_SENDS_PER_10S", "30"))
+    # Message requests to people one has not met, per sender per day (delivered or not).
+    MESSAGE_REQUESTS_PER_DAY = int(os.environ.get("MESSAGE_REQUESTS_PER_DAY", "20"))
     # Chat images and files: stored outside static/, served to the conversation's members only.
     UPLOAD_DIR = Path(os.environ.get("UPLOAD_DIR", INSTANCE / "uploads"))
     UPLOAD_MAX_BYTES = int(os.environ.get("UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))

@@ -25,3 +25,8 @@ def notice(message: str, endpoint: str):
         return render_template("safety/_done.html", message=message)
     flash(message, "success")
     return redirect(url_for(endpoint), 303)
+
+
+def go(target: str):
+    """Send the browser to `target`: HX-Redirect for htmx (a whole page load), else 303."""
+    return ("", 204, {"HX-Redirect": target}) if is_htmx() else redirect(target, 303)

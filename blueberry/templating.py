@@ -14,6 +14,7 @@ from blueberry.forms import LanguageForm, ReportForm
 from blueberry.realtime import userstream
 from blueberry.realtime.events import Cursor
 from blueberry.services import chat, notifications
+from blueberry.services.profile import initials
 
 # allowEval off and no inline indicator styles keep the CSP strict; 422/429 fragments swap.
 HTMX_CONFIG = {
@@ -41,6 +42,7 @@ def _globals() -> dict:
         "ws_path": ws_path,
         "user_stream_types": userstream.swap_list(),
         "oauth_providers": oauth.enabled,
+        "initials": initials,
     }
 
 

@@ -4,6 +4,8 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, select, text
 
@@ -14,7 +16,7 @@ from tests.conftest import _config, get_csrf, login
 
 TABLES = {
     "user", "user_session", "match_setting", "notification", "match_history", "matched_room", "block", "report",
-    "conversation", "conversation_member", "message", "attachment", "social_account",
+    "conversation", "conversation_member", "message", "attachment", "social_account", "message_request",
 }  # fmt: skip
 
 
@@ -40,6 +42,24 @@ def test_sqlite_upgrade_from_empty_and_downgrade_to_empty(tmp_path, redis_server
 @pytest.mark.postgres
 def test_postgres_upgrade_from_empty_and_downgrade_to_empty(pg_app):
     _round_trip(pg_app)
+
+
+def _drift(app) -> list:
+    """What autogenerate would change: the migrations must build exactly what the models say."""
+    with app.app_context():
+        upgrade()
+        with db.engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            return compare_metadata(context, db.metadata)
+
+
+def test_sqlite_migrations_build_what_the_models_say(tmp_path, redis_server):
+    assert _drift(create_app(_config(f"sqlite:///{tmp_path / 'm.db'}", redis_server.url))) == []
+
+
+@pytest.mark.postgres
+def test_postgres_migrations_build_what_the_models_say(pg_app):
+    assert _drift(pg_app) == []
 
 
 @pytest.mark.postgres

@@ -4,7 +4,7 @@ from flask import Blueprint, abort, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from blueberry.extensions import db
-from blueberry.htmx import is_htmx, render_page_or_fragment
+from blueberry.htmx import go, is_htmx, render_page_or_fragment
 from blueberry.inputs import int_arg
 from blueberry.services import notifications
 
@@ -39,6 +39,4 @@ def read(notification_id: int):
 def read_all():
     notifications.mark_all_read(current_user.id)
     db.session.commit()
-    if is_htmx():
-        return "", 204, {"HX-Redirect": url_for("notifications.inbox")}
-    return redirect(url_for("notifications.inbox"), 303)
+    return go(url_for("notifications.inbox"))

@@ -2,6 +2,7 @@
 
 from blueberry.models.chat import Attachment, Conversation, ConversationMember, Message
 from blueberry.models.matching import MatchedRoom, MatchHistory, MatchSetting
+from blueberry.models.message_request import MessageRequest
 from blueberry.models.notification import Notification
 from blueberry.models.safety import Block, Report
 from blueberry.models.user import SocialAccount, User, UserSession
@@ -12,6 +13,7 @@ __all__ = [
     "Conversation",
     "ConversationMember",
     "Message",
+    "MessageRequest",
     "MatchHistory",
     "MatchSetting",
     "MatchedRoom",

@@ -9,7 +9,7 @@ from blueberry.extensions import db
 from blueberry.models.base import UTCDateTime, utcnow
 
 REPORT_REASONS = ("harassment", "spam", "inappropriate", "underage", "other")
-REPORT_CONTEXTS = ("offer", "room", "profile", "chat")
+REPORT_CONTEXTS = ("offer", "room", "profile", "chat", "request")
 
 
 class Block(db.Model):

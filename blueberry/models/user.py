@@ -10,6 +10,9 @@ from blueberry.extensions import db
 from blueberry.models.base import UTCDateTime, utcnow
 
 GENDERS = ("male", "female")
+# Who may send me message requests (people I have met can always write).
+REQUESTS_FROM = ("anyone", "nobody")
+MAX_BIO, MAX_INTERESTS, MAX_INTEREST_LENGTH = 300, 10, 20
 MIN_AGE, MAX_AGE = 18, 120
 
 
@@ -18,6 +21,7 @@ class User(UserMixin, db.Model):
     __table_args__ = (
         CheckConstraint(f"age BETWEEN {MIN_AGE} AND {MAX_AGE}", name="age_range"),
         CheckConstraint("gender IN ('male', 'female')", name="gender_known"),
+        CheckConstraint(f"requests_from IN {REQUESTS_FROM}", name="requests_from_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -38,6 +42,13 @@ class User(UserMixin, db.Model):
     date_joined: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     is_active: Mapped[bool] = mapped_column(default=True, server_default=true())
     is_staff: Mapped[bool] = mapped_column(default=False, server_default=false())
+    requests_from: Mapped[str] = mapped_column(String(8), default="anyone", server_default="anyone")
+    # The profile card: a short bio, up to MAX_INTERESTS tags, and a photo kept as
+    # `<photo_name>.webp` and `<photo_name>.thumb.webp` (both square) in PHOTO_DIR; empty: initials.
+    bio: Mapped[str] = mapped_column(String(MAX_BIO), default="", server_default="")
+    interests: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
+    photo_name: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    show_photo_on_offers: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     match_setting: Mapped["MatchSetting"] = relationship(  # noqa: F821 (models.matching)
         back_populates="user", cascade="all, delete-orphan", uselist=False

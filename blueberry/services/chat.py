@@ -139,13 +139,14 @@ def _insert_attachments(connection, new: list) -> list[dict]:
     return attachments
 
 
-def _members_of(connection, conversation_ids: set) -> tuple[dict[str, list[int]], dict[int, str]]:
-    """(conversation id → member ids, member id → display name): senders are members too."""
+def _members_of(connection, conversation_ids: set) -> tuple[dict[str, list[int]], dict[int, tuple]]:
+    """(conversation id → member ids, member id → (display name, username, photo name)): senders
+    are members too."""
     members: dict = defaultdict(list)
     names = {}
-    for cid, uid, name in connection.execute(_MEMBERS, {"ids": list(conversation_ids)}):
+    for cid, uid, *person in connection.execute(_MEMBERS, {"ids": list(conversation_ids)}):
         members[str(cid)].append(uid)
-        names[uid] = name
+        names[uid] = tuple(person)
     return members, names
 
 
@@ -224,7 +225,7 @@ def _insert_messages(connection):
     return _INSERT_MESSAGES[connection.dialect.name]
 
 
-def _announce(messages: list[dict], members: dict[str, list[int]], names: dict[int, str]) -> None:
+def _announce(messages: list[dict], members: dict[str, list[int]], names: dict[int, tuple]) -> None:
     """message.new on each conversation; conversation.updated, with unread counts, to the others."""
     others = {m["id"]: [uid for uid in members[m["conversation_id"]] if uid != m["sender_id"]] for m in messages}
     recipients = list({uid for uids in others.values() for uid in uids})
@@ -236,7 +237,9 @@ def _announce(messages: list[dict], members: dict[str, list[int]], names: dict[i
         publish_on_commit(conversation_topic(data["conversation_id"]), MESSAGE_NEW, data)
         for uid in others[data["id"]]:  # their list, badge and a toast wherever they are
             counts = unread[uid]
-            extra = {"sender_name": names.get(data["sender_id"]), "unread": counts.get(data["conversation_id"], 0)}
+            name, username, photo = names.get(data["sender_id"], ("", "", ""))
+            extra = {"sender_name": name, "sender_username": username, "sender_photo": photo[:8]}
+            extra["unread"] = counts.get(data["conversation_id"], 0)
             extra["unread_total"] = sum(counts.values())
             publish_on_commit(user_topic(uid), CONVERSATION_UPDATED, data | extra)
         defer("chat_events", {"event_type": "message.created", "timestamp": data["created_at"], "data": data})
@@ -247,7 +250,7 @@ _conversation, _message, _member, _user = (
     Conversation.__table__, Message.__table__, ConversationMember.__table__, User.__table__,
 )  # fmt: skip
 _MEMBERS = (
-    select(_member.c.conversation_id, _member.c.user_id, _user.c.display_name)
+    select(_member.c.conversation_id, _member.c.user_id, _user.c.display_name, _user.c.username, _user.c.photo_name)
     .join(_user, _user.c.id == _member.c.user_id)
     .where(_member.c.conversation_id.in_(bindparam("ids", expanding=True)))
 )

@@ -20,7 +20,7 @@ def start_direct(a: int, b: int, origin: str = "profile") -> Conversation:
         raise FieldError("username", _l("That is you."))
     if safety.blocked_between(a, b):
         raise FieldError("username", _l("You cannot talk with this person."))
-    existing = _direct(a, b)
+    existing = direct_between(a, b)
     if existing is not None:
         return existing
     try:
@@ -31,11 +31,11 @@ def start_direct(a: int, b: int, origin: str = "profile") -> Conversation:
             db.session.add_all(ConversationMember(conversation_id=conversation.id, user_id=uid) for uid in (a, b))
             db.session.flush()
     except IntegrityError:
-        return _direct(a, b)
+        return direct_between(a, b)
     return conversation
 
 
-def _direct(a: int, b: int) -> Conversation | None:
+def direct_between(a: int, b: int) -> Conversation | None:
     return db.session.scalar(select(Conversation).where(Conversation.pair_key == pair_key(a, b)))
 
 
@@ -48,7 +48,7 @@ class ConversationRow:
 
 
 def conversations_of(user_id: int) -> list[ConversationRow]:
-    """The user's conversations, newest activity first, without anyone hidden by a block."""
+    """The user's conversations, newest activity first, without direct ones a block closed."""
     hidden = safety.hidden_user_ids(user_id)
     mine = select(ConversationMember.conversation_id).where(ConversationMember.user_id == user_id)
     conversations = db.session.scalars(
@@ -58,7 +58,13 @@ def conversations_of(user_id: int) -> list[ConversationRow]:
     last = _last_messages([c for c in conversations])
     unread = unread_counts(user_id)
     rows = [ConversationRow(c, partners.get(c.id), last.get(c.id), unread.get(c.id, 0)) for c in conversations]
-    return [row for row in rows if not (row.partner and row.partner.id in hidden)]
+    return [row for row in rows if not _hidden_direct(row, hidden)]
+
+
+def _hidden_direct(row: ConversationRow, hidden: set[int]) -> bool:
+    """A block closes a direct conversation and takes it off the list; a group stays listed
+    (the blocked person's messages are what it hides there)."""
+    return row.conversation.kind == "direct" and row.partner is not None and row.partner.id in hidden
 
 
 def _partners(user_id: int, ids: list) -> dict:

@@ -51,6 +51,15 @@ local function profile(uid)
   return unpack_profile(redis.call('HGET', SEEKERS, uid))
 end
 
+-- What an offer shows of a seeker besides name, age and gender (username, bio, interests,
+-- photo), as JSON: kept apart from the packed profile, read only when an offer is made.
+local CARDS = P .. 'cards'
+
+local function card(uid)
+  local raw = redis.call('HGET', CARDS, uid)
+  return raw and cjson.decode(raw) or {}
+end
+
 local function distance_km(lat1, lon1, lat2, lon2)
   local r = math.pi / 180
   local dlat, dlon = (lat2 - lat1) * r, (lon2 - lon1) * r
@@ -132,8 +141,10 @@ end
 local function offer_view(offer, s)
   local o = 3 - s
   local p = offer['user' .. o .. '_profile']
+  local c = p.card or {}
   return {match_id = offer.match_id, expires_at = offer.expires_at / 1000,
-          partner = {id = tonumber(offer['user' .. o]), display_name = p.name, age = p.age, gender = p.gender},
+          partner = {id = tonumber(offer['user' .. o]), display_name = p.name, age = p.age, gender = p.gender,
+                     username = c.username, bio = c.bio, interests = c.interests, photo = c.photo},
           you_accepted = offer['user' .. s .. '_response'] == 'accept',
           partner_accepted = offer['user' .. o .. '_response'] == 'accept'}
 end
@@ -147,8 +158,8 @@ local function make_offer(a, a_score, pa, b, b_score, pb)
                  status = 'pending', created_at = now, updated_at = now, expires_at = now + OFFER_MS,
                  user1_response = cjson.null, user2_response = cjson.null,
                  user1_queued_at = a_score, user2_queued_at = b_score,
-                 user1_profile = {name = pa.name, age = pa.age, gender = pa.gender},
-                 user2_profile = {name = pb.name, age = pb.age, gender = pb.gender}}
+                 user1_profile = {name = pa.name, age = pa.age, gender = pa.gender, card = card(a)},
+                 user2_profile = {name = pb.name, age = pb.age, gender = pb.gender, card = card(b)}}
   local ttl = OFFER_MS + GRACE_MS
   redis.call('SET', P .. 'offer:' .. id, cjson.encode(offer), 'PX', ttl)
   redis.call('SET', P .. 'user:' .. a, id, 'PX', ttl)
@@ -185,6 +196,7 @@ end
 local function forget(uid)
   dequeue(uid)
   redis.call('HDEL', SEEKERS, uid)
+  redis.call('HDEL', CARDS, uid)
 end
 
 -- The oldest fitting member of one part of the queue (within its first SCAN), or nil. Cheap
@@ -198,6 +210,7 @@ local function first_fit(uid, me, queue)
         if online(c) then return member end
         redis.call('ZREM', queue, member)  -- a ghost: its connection died without cleaning up
         redis.call('HDEL', SEEKERS, c)
+        redis.call('HDEL', CARDS, c)
       end
     end
     if #chunk < CHUNK then return nil end
@@ -286,7 +299,8 @@ end
 
 local commands = {}
 
--- ARGV 7..: uid, token, name, age, gender, age_min, age_max, preferred gender, radius, avoid ids...
+-- ARGV 7..: uid, token, name, age, gender, age_min, age_max, preferred gender, radius, card (JSON),
+-- avoid ids...
 function commands.connect()
   local uid, token = ARGV[7], ARGV[8]
   local old = redis.call('GET', P .. 'online:' .. uid)
@@ -298,13 +312,14 @@ function commands.connect()
   local since = before and queued_since(uid, before)
   if before then seeker.lat, seeker.lon = before.lat, before.lon end
   redis.call('HSET', SEEKERS, uid, pack(seeker))
+  redis.call('HSET', CARDS, uid, ARGV[16])
   if since then  -- waiting already: keep the place, with the settings as they are now
     dequeue(uid, before)
     local now_profile = unpack_profile(pack(seeker))
     redis.call('ZADD', queue_of(now_profile), since, queue_member(uid, now_profile))
   end
-  if #ARGV > 15 then
-    redis.call('SADD', P .. 'avoid:' .. uid, unpack(ARGV, 16))
+  if #ARGV > 16 then
+    redis.call('SADD', P .. 'avoid:' .. uid, unpack(ARGV, 17))
     redis.call('EXPIRE', P .. 'avoid:' .. uid, AVOID_TTL_S)
   end
   if old and old ~= token then tell(uid, 'match.replaced', {token = token}) end

@@ -12,12 +12,15 @@ Redis keys owned here (ms = milliseconds):
   gender, preference, radius, location if shared, name), packed with Redis' struct library so a
   scan reads a chunk of candidates in one HMGET. Removed on disconnect; the sweep drops fields
   whose presence has lapsed.
+- `bb:match:cards` — hash uid → JSON of what an offer shows besides name, age and gender
+  (username, bio, interests, photo version); read only when an offer is made, removed with the
+  user's `seekers` field.
 - `bb:match:avoid:<uid>` — set of user ids never to offer: matched before, blocked either way,
   declined; TTL 24 h, refilled from SQL on every connection.
 - `bb:match:queue:<g><w>` — six sorted sets, one per gender (`m`, `f`) and wish (`m`, `f`,
   `a` for any): member → enqueue time (ms), FIFO, oldest first. A join scans only the parts
   whose people fit it both ways, at most MATCH_SCAN_LIMIT members each.
-- `bb:match:offer:<match_id>` — JSON (match_id, user1, user2, names, status, created_at,
+- `bb:match:offer:<match_id>` — JSON (match_id, user1, user2, names, profiles with cards, status, created_at,
   updated_at, expires_at, user1_response, user2_response, queue places); TTL the offer window
   (MATCH_OFFER_S) plus a grace for the expiry to requeue whoever accepted.
 - `bb:match:user:<uid>` — string, the user's current match id; same TTL.
@@ -30,7 +33,7 @@ Pub/sub channel `bb:seeker:<uid>` (realtime.events.seeker_topic) carries match e
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import redis
@@ -55,6 +58,10 @@ class Seeker:
     age_max: int
     preferred_gender: str
     radius_km: int
+    # What an offer shows besides name, age and gender: username, bio, interests (left out when
+    # there are none: Redis' JSON would turn an empty list into an object) and the photo's version
+    # ("" without a photo, or when the user keeps it off offers).
+    card: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -84,7 +91,7 @@ class Engine:
         """Mark the user online as `token` (an older connection is told it was replaced); their state."""
         avoid_ids = sorted(avoid)
         fields = [seeker.display_name, seeker.age, seeker.gender, seeker.age_min, seeker.age_max]
-        fields += [seeker.preferred_gender, seeker.radius_km]
+        fields += [seeker.preferred_gender, seeker.radius_km, json.dumps(seeker.card)]
         state = self._run("connect", seeker.user_id, token, *fields, *avoid_ids[:AVOID_BATCH], now=now)
         for start in range(AVOID_BATCH, len(avoid_ids), AVOID_BATCH):
             self.client.sadd(f"bb:match:avoid:{seeker.user_id}", *avoid_ids[start : start + AVOID_BATCH])

@@ -5,7 +5,7 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from blueberry.extensions import db
-from blueberry.models import Block, Conversation, Report
+from blueberry.models import Block, Conversation, Report, User
 from blueberry.models.chat import pair_key
 from blueberry.models.safety import REPORT_CONTEXTS, REPORT_REASONS
 from blueberry.realtime.events import CONVERSATION_BLOCKED, conversation_topic, publish_on_commit
@@ -49,6 +49,15 @@ def is_blocking(blocker_id: int, blocked_id: int) -> bool:
 def blocked_between(a: int, b: int) -> bool:
     """True when either of the two blocked the other."""
     return is_blocking(a, b) or is_blocking(b, a)
+
+
+def blocked_people(blocker_id: int) -> list[User]:
+    """The people `blocker_id` blocked, most recent first."""
+    query = (
+        select(User).join(Block, Block.blocked_id == User.id).where(Block.blocker_id == blocker_id)
+        .order_by(Block.id.desc())
+    )  # fmt: skip
+    return list(db.session.scalars(query))
 
 
 def hidden_user_ids(user_id: int) -> set[int]:

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from blueberry.extensions import db
 from blueberry.models import Conversation
-from blueberry.services import chat, safety
+from blueberry.services import chat
 from blueberry.services.conversation import start_direct
 from tests.conftest import get_csrf, login
 
@@ -19,27 +19,34 @@ def chatting(make_user):
     return mina, jun, conversation
 
 
-def test_start_opens_the_existing_conversation_or_creates_it(client, make_user):
+def test_writing_to_someone_met_posts_into_our_conversation(client, make_user):
     mina, jun, conversation = chatting(make_user)
     login(client, "mina")
     token = get_csrf(client, "/conversations")
-    response = client.post("/conversations", data={"csrf_token": token, "username": "JUN"})
+    response = client.post("/conversations", data={"csrf_token": token, "username": "JUN", "content": "hi again"})
     assert response.status_code == 303 and response.location.endswith(f"/conversations/{conversation.id}")
-    make_user("ara")
-    response = client.post("/conversations", data={"csrf_token": token, "username": "ara"}, headers=HTMX)
-    assert response.status_code == 204 and "/conversations/" in response.headers["HX-Redirect"]
-    assert db.session.scalar(select(Conversation).where(Conversation.pair_key != conversation.pair_key))
-    assert client.post("/conversations", data={"csrf_token": token, "username": "nobody"}).status_code == 404
-    assert client.post("/conversations", data={"username": "jun"}).status_code == 400  # no CSRF token
+    assert [m.content for m in chat.messages_before(conversation.id, None)] == ["hi again"]
+    form = {"csrf_token": token, "username": "jun", "content": "again"}
+    response = client.post("/conversations", data=form, headers=HTMX)
+    assert response.status_code == 204 and response.headers["HX-Redirect"].endswith(str(conversation.id))
+    assert client.post("/conversations", data={"username": "jun", "content": "x"}).status_code == 400  # no CSRF
+    client.application.config["CHAT_SENDS_PER_10S"] = 3  # the two above, and one more
+    assert client.post("/conversations", data=form).status_code == 303
+    assert client.post("/conversations", data=form).status_code == 429
+    assert len(chat.messages_before(conversation.id, None)) == 3
 
 
-def test_no_conversation_with_someone_who_blocked_you(client, make_user):
-    mina, jun = make_user("mina"), make_user("jun")
-    safety.block(jun.id, mina.id)
-    db.session.commit()
+def test_writing_needs_a_name_and_a_message(client, make_user):
+    make_user("mina")
     login(client, "mina")
     token = get_csrf(client, "/conversations")
-    assert client.post("/conversations", data={"csrf_token": token, "username": "jun"}).status_code == 403
+    page = client.post("/conversations", data={"csrf_token": token, "username": "", "content": ""})
+    assert page.status_code == 422
+    text = page.get_data(as_text=True)
+    assert "Write a username." in text and "Write something first." in text
+    page = client.post("/conversations", data={"csrf_token": token, "username": "mina", "content": "me?"})
+    assert page.status_code == 422 and "That is you." in page.get_data(as_text=True)
+    assert db.session.scalar(select(Conversation)) is None
 
 
 def test_members_only_everywhere(client, make_user):

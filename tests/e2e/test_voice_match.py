@@ -44,6 +44,12 @@ def test_two_people_match_accept_and_connect_by_voice(voice_browser, live_server
     sign_up(hana, "hana", 29, "female")
     sign_up(minho, "minho", 31, "male")
 
+    hana.goto("/settings/profile")  # her card, which the offer shows him
+    hana.fill("#bio", "Long novels and late jazz.")
+    hana.fill("#interests", "jazz, 소설")
+    hana.locator("#card-form button[type=submit]").click()
+    expect(hana.locator(".flash")).to_contain_text("Profile saved.")
+
     for page in (hana, minho):
         page.get_by_role("link", name="Meet", exact=True).click()
         expect(page.locator("#match-panel[data-state=idle]")).to_be_visible()
@@ -51,8 +57,11 @@ def test_two_people_match_accept_and_connect_by_voice(voice_browser, live_server
     expect(hana.locator("#match-panel[data-state=searching]")).to_contain_text("1 fits both ways")
     minho.get_by_role("button", name="Find someone").click()
 
-    expect(hana.locator(".partner-name")).to_have_text("minho")
-    expect(minho.locator(".partner-name")).to_have_text("hana")
+    expect(hana.locator(".partner-name")).to_have_text(re.compile(r"^minho\s+@minho$"))
+    expect(minho.locator(".partner-name")).to_have_text(re.compile(r"^hana\s+@hana$"))
+    expect(minho.locator("#match-panel .bio")).to_have_text("Long novels and late jazz.")
+    expect(minho.locator("#match-panel .tags li")).to_have_text(["jazz", "소설"])
+    expect(minho.locator("#match-panel .avatar.initials")).to_have_text("H")
     hana.get_by_role("button", name="Accept").click()
     expect(minho.locator("#offer-partner-status")).to_have_text("They accepted ✓")
     minho.get_by_role("button", name="Accept").click()

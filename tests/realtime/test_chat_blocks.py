@@ -12,12 +12,13 @@ import json
 import pytest
 from sqlalchemy import func, select
 
+from blueberry.blueprints.chat.socket import store_sends
 from blueberry.extensions import db
 from blueberry.models import Conversation, ConversationMember, Message
-from blueberry.services import chat, chat_blocks, safety
-from blueberry.services.conversation import start_direct
+from blueberry.services import chat, chat_blocks, notifications, safety
+from blueberry.services.conversation import conversations_of, start_direct
 from tests.conftest import LIVE_SECRET, get_csrf, login
-from tests.realtime.clients import closed_code, connect_ws, open_session, ws_next
+from tests.realtime.clients import closed_code, connect_ws, open_session, ws_events, ws_next
 
 
 @pytest.fixture
@@ -113,3 +114,34 @@ def test_a_block_takes_the_blocked_persons_messages_out_of_the_counts(app, make_
     assert chat.unread_counts(mina.id) == {group.id: 1}  # only ara's: jun is hidden from mina everywhere
     assert chat.unread_counts(jun.id) == {group.id: 2}  # in the group, the block hides nothing from him
     assert chat.unread_total(jun.id) == 2  # and their direct conversation, closed, counts for neither
+
+
+def test_a_refused_send_reaches_no_stream_of_the_blocker(app, live_server, world):
+    minas_stream = connect_ws(live_server.url, world["cookies"]["mina"])
+    minas_stream.send(json.dumps({"type": "ping"}))
+    ws_next(minas_stream, "pong")  # subscribed
+    safety.block(world["mina"].id, world["jun"].id)
+    db.session.commit()
+    with app.test_request_context():
+        (answer,) = store_sends([chat.Send(world["conversation"].id, world["jun"].id, "late", "are you there?")])
+    db.session.commit()
+    assert isinstance(answer, chat_blocks.SendBlocked) and stored() == 1
+    notifications.notify(world["mina"], "marker")
+    db.session.commit()
+    (event,) = ws_events(minas_stream, 1)  # no toast, no count: the marker is the next thing she hears
+    assert (event["type"], event["data"]["title"]) == ("notification.new", "marker")
+
+
+def test_a_block_takes_a_direct_conversation_off_the_list_and_keeps_a_group(app, make_user):
+    mina, jun = make_user("mina"), make_user("jun")
+    direct = start_direct(mina.id, jun.id)
+    group = Conversation(kind="meeting", origin="meeting")
+    db.session.add(group)
+    db.session.flush()
+    db.session.add_all(ConversationMember(conversation_id=group.id, user_id=u.id) for u in (mina, jun))
+    db.session.commit()
+    assert {row.conversation.id for row in conversations_of(mina.id)} == {direct.id, group.id}
+    safety.block(mina.id, jun.id)
+    db.session.commit()
+    for user in (mina, jun):  # the group's only other member is jun, and it stays listed for both
+        assert [row.conversation.id for row in conversations_of(user.id)] == [group.id]

@@ -27,7 +27,7 @@ def live_env():
 def people(app, make_user, live_server):
     """Two people who fit each other, with login cookies for the live server."""
     mina = make_user("mina", age=29, gender="female", display_name="Mina <b>")
-    jun = make_user("jun", age=31, gender="male", display_name="Jun")
+    jun = make_user("jun", age=31, gender="male", display_name="Jun", bio="Sci-fi.", interests=["books", "jazz"])
     return {name: (user, open_session(app, user, LIVE_SECRET)) for name, user in (("mina", mina), ("jun", jun))}
 
 
@@ -64,8 +64,11 @@ def offered(live_server, people):
 def test_both_accept_and_the_match_opens_a_room_for_the_two(app, live_server, people):
     mina_ws, jun_ws, mina_offer, jun_offer = offered(live_server, people)
     assert mina_offer["match_id"] == jun_offer["match_id"]
-    assert mina_offer["partner"] == {"id": people["jun"][0].id, "display_name": "Jun", "age": 31, "gender": "male"}
-    assert jun_offer["partner"]["display_name"] == "Mina <b>"
+    assert mina_offer["partner"] == {
+        "id": people["jun"][0].id, "display_name": "Jun", "username": "jun", "age": 31, "gender": "male",
+        "bio": "Sci-fi.", "interests": ["books", "jazz"], "photo": "",
+    }  # fmt: skip
+    assert jun_offer["partner"]["display_name"] == "Mina <b>" and "interests" not in jun_offer["partner"]
     send(mina_ws, "match.accept", match_id=mina_offer["match_id"])
     assert next_of(mina_ws, "match.offer")["data"]["you_accepted"] is True
     assert next_of(jun_ws, "match.partner_accepted")["data"]["match_id"] == jun_offer["match_id"]

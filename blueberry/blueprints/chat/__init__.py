@@ -10,6 +10,7 @@ from flask import (
     Blueprint,
     abort,
     current_app,
+    flash,
     redirect,
     render_template,
     request,
@@ -21,14 +22,16 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from blueberry.blueprints.chat.forms import WriteForm
 from blueberry.blueprints.chat.socket import ConversationConnection
 from blueberry.bodylimit import body_limit
 from blueberry.errors import render_error
 from blueberry.extensions import db, sock
-from blueberry.htmx import is_htmx
+from blueberry.forms import ReportForm, apply_field_error
+from blueberry.htmx import go, is_htmx
 from blueberry.inputs import int_arg, text_int
 from blueberry.login import SESSION_TOKEN
-from blueberry.models import Attachment, ConversationMember, Message, User
+from blueberry.models import Attachment, Conversation, ConversationMember, Message, User
 from blueberry.offload import offload
 from blueberry.realtime.events import (
     ERROR,
@@ -39,7 +42,7 @@ from blueberry.realtime.events import (
     session_topic,
 )
 from blueberry.realtime.ws import LiveSocket, check_handshake, guarded
-from blueberry.services import chat, chat_blocks, receipts
+from blueberry.services import acquaintance, chat, chat_blocks, message_requests, receipts, safety
 from blueberry.services import upload as upload_service
 from blueberry.services.accounts import canonical_username
 from blueberry.services.conversation import conversations_of, partner_of, start_direct
@@ -85,25 +88,57 @@ def _member_or_404(raw) -> ConversationMember:
 @bp.get("/conversations")
 @login_required
 def index():
-    return render_template("chat/index.html", rows=conversations_of(current_user.id))
+    return _index_page(WriteForm())
+
+
+def _index_page(form: WriteForm, status: int = 200):
+    return render_template(
+        "chat/index.html",
+        rows=conversations_of(current_user.id),
+        form=form,
+        sent=message_requests.sent(current_user.id),
+        requests_waiting=message_requests.incoming_count(current_user.id),
+    ), status
 
 
 @bp.post("/conversations")
 @login_required
 def start():
-    """Open the conversation with the person named `username`, creating it if new."""
-    username = canonical_username(request.form.get("username") or "")
-    other = db.session.scalar(select(User).where(User.username == username)) if username else None
-    if other is None:
-        return render_error(404, _("There is nobody with that name."))
+    """Write to the person named `username`: into our conversation when we have met, else a
+    request (whose answer is the same whoever the name belongs to, if anyone)."""
+    form = WriteForm()
+    if not form.validate_on_submit():
+        return _index_page(form, 422)
+    other = db.session.scalar(select(User).where(User.username == canonical_username(form.username.data)))
+    if other is not None and other.id != current_user.id and _may_write(other.id):
+        return _write_in_conversation(other, form.content.data)
     try:
-        conversation = start_direct(current_user.id, other.id, origin="profile")
+        message_requests.send(current_user, form.username.data, form.content.data,
+                              current_app.config["MESSAGE_REQUESTS_PER_DAY"])  # fmt: skip
     except FieldError as error:
         db.session.rollback()
-        return render_error(403 if other.id != current_user.id else 400, str(error.message))
+        apply_field_error(form, error)
+        return _index_page(form, 422)
+    except message_requests.TooManyRequests:
+        db.session.rollback()
+        return render_error(429, _("You have sent as many requests as a day allows. Try again tomorrow."))
     db.session.commit()
-    target = url_for("chat.conversation", conversation_id=conversation.id)
-    return ("", 204, {"HX-Redirect": target}) if is_htmx() else redirect(target, 303)
+    flash(_("Request sent. They will see your message if they accept it."), "success")
+    return go(url_for("chat.index"))
+
+
+def _may_write(other_id: int) -> bool:
+    return acquaintance.have_met(current_user.id, other_id) and not safety.blocked_between(current_user.id, other_id)
+
+
+def _write_in_conversation(other: User, content: str):
+    """Post into our conversation (created if new), within the same send limit as the socket's."""
+    if not chat.send_allowed(current_user.id, current_app.config["CHAT_SENDS_PER_10S"]):
+        return render_error(429)
+    conversation = start_direct(current_user.id, other.id, origin="profile")
+    chat.post_message(conversation.id, current_user.id, uuid.uuid4().hex, content)
+    db.session.commit()
+    return go(url_for("chat.conversation", conversation_id=conversation.id))
 
 
 @bp.get("/conversations/<conversation_id>")
@@ -190,6 +225,39 @@ def attachment(conversation_id, attachment_id):
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response.headers["Cache-Control"] = "private, max-age=3600"
     return response
+
+
+@bp.post("/conversations/<conversation_id>/block")
+@login_required
+def block(conversation_id):
+    """Block the other person of a direct conversation; it closes to both and leaves my list."""
+    me = _member_or_404(conversation_id)
+    safety.block(current_user.id, _partner_or_404(me).id)
+    db.session.commit()
+    flash(_("Blocked. You will not see each other again."), "success")
+    return go(url_for("chat.index"))
+
+
+@bp.post("/conversations/<conversation_id>/report")
+@login_required
+def report(conversation_id):
+    me = _member_or_404(conversation_id)
+    partner = _partner_or_404(me)
+    form = ReportForm()
+    if not form.validate_on_submit():
+        return render_template("safety/_report_form.html", form=form, action=request.path), 422
+    safety.report(current_user.id, partner.id, form.reason.data, text=form.text.data or "", context="chat")
+    db.session.commit()
+    return render_template("safety/_done.html", message=_("Thank you. Our team will look at your report."))
+
+
+def _partner_or_404(me: ConversationMember) -> User:
+    """The other person of a direct conversation (a group has no one "other": 404)."""
+    direct = db.session.get(Conversation, me.conversation_id).kind == "direct"
+    partner = partner_of(me.conversation_id, me.user_id) if direct else None
+    if partner is None:
+        abort(404)
+    return partner
 
 
 @bp.post("/conversations/<conversation_id>/read-receipts")

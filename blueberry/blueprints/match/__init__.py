@@ -24,7 +24,7 @@ from blueberry.realtime.events import (
     session_topic,
 )
 from blueberry.realtime.ws import LiveSocket, check_handshake, guarded
-from blueberry.services import safety
+from blueberry.services import profile, safety
 from blueberry.services.matching import Seeker, get_engine
 from blueberry.services.sessions import token_hash
 
@@ -55,7 +55,7 @@ def seeker_for(user) -> Seeker | None:
         return None
     return Seeker(
         user.id, user.display_name, user.age, user.gender,
-        setting.age_min, setting.age_max, setting.preferred_gender, setting.radius_km,
+        setting.age_min, setting.age_max, setting.preferred_gender, setting.radius_km, profile.offer_card(user),
     )  # fmt: skip
 
 

@@ -6,10 +6,10 @@ from flask_babel import refresh
 from flask_login import current_user, login_required
 
 from blueberry import oauth
-from blueberry.blueprints.settings.forms import MatchSettingForm, PasswordForm, ProfileForm, SetPasswordForm
+from blueberry.blueprints.settings.forms import CardForm, MatchSettingForm, PasswordForm, ProfileForm, SetPasswordForm
 from blueberry.extensions import db
 from blueberry.forms import LanguageForm, apply_field_error, hide_untouched_errors, render_form, run_field_checks
-from blueberry.htmx import is_htmx
+from blueberry.htmx import go
 from blueberry.login import SESSION_TOKEN, account_key, password_attempt, recently_authenticated
 from blueberry.redirects import safe_next
 from blueberry.services import accounts, login_throttle, match_setting, sessions, social
@@ -22,19 +22,17 @@ def _validating() -> bool:
     return bool(request.args.get("validate"))
 
 
-def _render_checked(page: str, fragment: str, form):
+def _render_checked(page: str, fragment: str, form, **context):
     """Re-render a form with its errors (inline validation hides those of untouched fields)."""
     if _validating():
         hide_untouched_errors(form)
-    return render_form(page, fragment, form)
+    return render_form(page, fragment, form, **context)
 
 
 def saved(message: str, endpoint: str):
     """After a save, reload the page with a notice (htmx by HX-Redirect, forms by PRG)."""
     flash(message, "success")
-    if is_htmx():
-        return "", 204, {"HX-Redirect": url_for(endpoint)}
-    return redirect(url_for(endpoint), 303)
+    return go(url_for(endpoint))
 
 
 @bp.route("/profile", methods=["GET", "POST"])
@@ -46,7 +44,7 @@ def profile():
     if not form.validate_on_submit() or _validating():
         if _validating():
             run_field_checks(form, {"phone": lambda v: accounts.check_phone(v, region, user_id=current_user.id)})
-        return _render_checked(page, fragment, form)
+        return _render_checked(page, fragment, form, card_form=CardForm.of(current_user))
     data = accounts.ProfileData(
         display_name=form.display_name.data,
         age=form.age.data,
@@ -60,7 +58,7 @@ def profile():
     except FieldError as error:
         db.session.rollback()
         apply_field_error(form, error)
-        return render_form(page, fragment, form)
+        return render_form(page, fragment, form, card_form=CardForm.of(current_user))
     db.session.commit()
     refresh()  # the language may just have changed
     return saved(_("Profile saved."), "settings.profile")
@@ -167,4 +165,6 @@ def language():
     return redirect(safe_next(request.form.get("next"), url_for("main.home")), 303)
 
 
+from blueberry.blueprints.settings import card as _card_routes  # noqa: E402,F401 (its routes)
 from blueberry.blueprints.settings import email as _email_routes  # noqa: E402,F401 (its routes)
+from blueberry.blueprints.settings import privacy as _privacy_routes  # noqa: E402,F401 (its routes)

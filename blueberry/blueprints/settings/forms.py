@@ -5,7 +5,7 @@ from functools import cache
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, SelectField, StringField
+from wtforms import BooleanField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
@@ -17,7 +17,7 @@ from blueberry.forms import (
     display_name_field,
     in_range,
 )
-from blueberry.models.user import MAX_AGE, MIN_AGE
+from blueberry.models.user import MAX_AGE, MAX_BIO, MIN_AGE
 from blueberry.services.email import MAX_EMAIL
 
 
@@ -47,6 +47,33 @@ class MatchSettingForm(FlaskForm):
     age_max = _age_field(_l("Oldest age"))
     radius_km = SmallIntegerField(_l("Distance (km)"), validators=in_range(1, 20000, _l("Between 1 and 20,000 km.")))
     preferred_gender = SelectField(_l("Show me"), choices=preferred_gender_choices, validators=[DataRequired()])
+
+
+class CardForm(FlaskForm):
+    """What a profile card shows besides the name: interests are typed as `books, hiking, jazz`."""
+
+    bio = TextAreaField(_l("About me"), validators=[Length(max=MAX_BIO)])
+    interests = StringField(_l("Interests (up to 10, separated by commas)"), validators=[Length(max=400)])
+    show_photo_on_offers = BooleanField(_l("Show my photo on match offers and in voice rooms"))
+
+    @classmethod
+    def of(cls, user) -> "CardForm":
+        """The form as the user's card stands (interests joined back into one line)."""
+        form = cls(obj=user)
+        form.interests.data = ", ".join(user.interests or [])
+        return form
+
+
+def requests_from_choices():
+    return [
+        SelectChoice("anyone", _l("Anyone (people I have met can always write)")),
+        SelectChoice("nobody", _l("Nobody (only people I have met can write)")),
+    ]
+
+
+class PrivacyForm(FlaskForm):
+    requests_from = SelectField(_l("Who can send me message requests"), choices=requests_from_choices,
+                                validators=[DataRequired()])  # fmt: skip
 
 
 class PasswordForm(NewPasswordForm):
