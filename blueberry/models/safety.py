@@ -13,7 +13,8 @@ REPORT_CONTEXTS = ("offer", "room", "profile", "chat", "request")
 
 
 class Block(db.Model):
-    """`blocker` never sees `blocked` again, and neither sees the other anywhere in Blueberry."""
+    """`blocker` never sees `blocked` again, and neither sees the other anywhere in Blueberry;
+    in a group conversation the blocker stops seeing the blocked person's messages, not the reverse."""
 
     __tablename__ = "block"
     __table_args__ = (

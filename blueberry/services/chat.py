@@ -116,7 +116,7 @@ def post_messages(sends: list[Send]) -> list[tuple[dict, bool]]:
     if not sends:
         return []
     connection, now = db.session.connection(), utcnow()
-    members, names = _members_of(connection, {send.conversation_id for send in sends})
+    members, names, groups = _members_of(connection, {send.conversation_id for send in sends})
     seqs = _reserve_seqs(connection, [send.conversation_id for send in sends], now)
     rows = [_message_row(send, seq, now) for send, seq in zip(sends, seqs, strict=True)]
     created = set(connection.execute(_insert_messages(connection), rows).scalars())
@@ -127,7 +127,7 @@ def post_messages(sends: list[Send]) -> list[tuple[dict, bool]]:
     if len(new) < len(rows):  # retries get the message stored before; nobody is told again
         stored = _stored_before(rows, created) | stored
     if new:
-        _announce([stored[(row["sender_id"], row["client_id"])] for _, row in new], members, names)
+        _announce([stored[(row["sender_id"], row["client_id"])] for _, row in new], members, names, groups)
     return [(stored[(row["sender_id"], row["client_id"])], row["id"] in created) for row in rows]
 
 
@@ -139,15 +139,17 @@ def _insert_attachments(connection, new: list) -> list[dict]:
     return attachments
 
 
-def _members_of(connection, conversation_ids: set) -> tuple[dict[str, list[int]], dict[int, tuple]]:
-    """(conversation id → member ids, member id → (display name, username, photo name)): senders
-    are members too."""
+def _members_of(connection, conversation_ids: set) -> tuple[dict[str, list[int]], dict[int, tuple], set[str]]:
+    """(conversation id → member ids, member id → (display name, username, photo name), the ids
+    of group conversations among them): senders are members too."""
     members: dict = defaultdict(list)
-    names = {}
-    for cid, uid, *person in connection.execute(_MEMBERS, {"ids": list(conversation_ids)}):
+    names, groups = {}, set()
+    for cid, kind, uid, *person in connection.execute(_MEMBERS, {"ids": list(conversation_ids)}):
         members[str(cid)].append(uid)
         names[uid] = tuple(person)
-    return members, names
+        if kind != "direct":
+            groups.add(str(cid))
+    return members, names, groups
 
 
 def _reserve_seqs(connection, conversation_ids: list, now) -> list[int]:
@@ -225,9 +227,15 @@ def _insert_messages(connection):
     return _INSERT_MESSAGES[connection.dialect.name]
 
 
-def _announce(messages: list[dict], members: dict[str, list[int]], names: dict[int, tuple]) -> None:
-    """message.new on each conversation; conversation.updated, with unread counts, to the others."""
-    others = {m["id"]: [uid for uid in members[m["conversation_id"]] if uid != m["sender_id"]] for m in messages}
+def _announce(messages: list[dict], members: dict[str, list[int]], names: dict[int, tuple], groups: set[str]) -> None:
+    """message.new on each conversation; conversation.updated, with unread counts, to the others
+    (in a group, not to those who blocked the sender: the block hides the sender from them)."""
+    hiding = _blocks_of_senders([m["sender_id"] for m in messages if m["conversation_id"] in groups])
+    others = {
+        m["id"]: [uid for uid in members[m["conversation_id"]]
+                  if uid != m["sender_id"] and (uid, m["sender_id"]) not in hiding]
+        for m in messages
+    }  # fmt: skip
     recipients = list({uid for uids in others.values() for uid in uids})
     connection = db.session.connection()
     unread: dict = defaultdict(dict)
@@ -245,13 +253,29 @@ def _announce(messages: list[dict], members: dict[str, list[int]], names: dict[i
         defer("chat_events", {"event_type": "message.created", "timestamp": data["created_at"], "data": data})
 
 
+def _blocks_of_senders(sender_ids: list[int]) -> set[tuple[int, int]]:
+    """(blocker, blocked) for every block of these senders; no query for a batch without groups."""
+    if not sender_ids:
+        return set()
+    query = select(Block.blocker_id, Block.blocked_id).where(Block.blocked_id.in_(set(sender_ids)))
+    return set(db.session.connection().execute(query).all())
+
+
 # The send path runs prebuilt Core statements: no unit of work, and compiled once.
 _conversation, _message, _member, _user = (
     Conversation.__table__, Message.__table__, ConversationMember.__table__, User.__table__,
 )  # fmt: skip
 _MEMBERS = (
-    select(_member.c.conversation_id, _member.c.user_id, _user.c.display_name, _user.c.username, _user.c.photo_name)
+    select(
+        _member.c.conversation_id,
+        _conversation.c.kind,
+        _member.c.user_id,
+        _user.c.display_name,
+        _user.c.username,
+        _user.c.photo_name,
+    )
     .join(_user, _user.c.id == _member.c.user_id)
+    .join(_conversation, _conversation.c.id == _member.c.conversation_id)
     .where(_member.c.conversation_id.in_(bindparam("ids", expanding=True)))
 )
 _ADD_SEQ = (  # the row lock orders concurrent senders (PostgreSQL; SQLite writes serially)
@@ -379,9 +403,14 @@ def messages_after(conversation_id: uuid.UUID, after_seq: int, limit: int = REPL
     return list(db.session.scalars(query))
 
 
-def messages_before(conversation_id: uuid.UUID, before_seq: int | None, limit: int = PAGE_SIZE) -> list[Message]:
-    """The `limit` messages before `before_seq` (the newest without it), oldest first."""
+def messages_before(
+    conversation_id: uuid.UUID, before_seq: int | None, limit: int = PAGE_SIZE, hidden: frozenset = frozenset()
+) -> list[Message]:
+    """The `limit` messages before `before_seq` (the newest without it), oldest first, without
+    those of `hidden` senders (chat_blocks.hidden_senders)."""
     query = select(Message).where(Message.conversation_id == conversation_id)
+    if hidden:
+        query = query.where(Message.sender_id.not_in(hidden))
     if before_seq is not None:
         query = query.where(Message.seq < before_seq)
     return list(reversed(db.session.scalars(query.order_by(Message.seq.desc()).limit(limit)).all()))

@@ -1,6 +1,7 @@
-"""Which chat sends a block refuses: a block between the two people of a direct conversation
-closes it to both (the history stays). A block in a group refuses nothing: it hides the blocked
-person from the blocker (their counts: services.chat)."""
+"""What a block does to chat. Between the two people of a direct conversation it closes the
+conversation to both (the history stays). In a group it refuses nothing: it hides the blocked
+person's messages from the blocker only — their page, replay, live window (hidden_senders), toasts
+and counts (services.chat)."""
 
 import uuid
 
@@ -48,3 +49,14 @@ def blocked_by_other(conversation_id: uuid.UUID, user_id: int) -> bool:
         .where(Block.blocked_id == user_id, Block.blocker_id.in_(others))
     )
     return db.session.scalar(query.limit(1)) is not None
+
+
+def hidden_senders(conversation_id: uuid.UUID, user_id: int) -> frozenset[int]:
+    """Whose messages this user does not see in this conversation: in a group, the people they
+    blocked; in a direct conversation nobody (the block closed it, the history stays)."""
+    query = (
+        select(Block.blocked_id)
+        .join(Conversation, (Conversation.id == conversation_id) & (Conversation.kind != "direct"))
+        .where(Block.blocker_id == user_id)
+    )
+    return frozenset(db.session.scalars(query))

@@ -55,7 +55,7 @@ def conversations_of(user_id: int) -> list[ConversationRow]:
         select(Conversation).where(Conversation.id.in_(mine)).order_by(Conversation.updated_at.desc()).limit(200)
     ).all()
     partners = _partners(user_id, [c.id for c in conversations])
-    last = _last_messages([c for c in conversations])
+    last = _last_messages(conversations, frozenset(safety.blocked_ids(user_id)))
     unread = unread_counts(user_id)
     rows = [ConversationRow(c, partners.get(c.id), last.get(c.id), unread.get(c.id, 0)) for c in conversations]
     return [row for row in rows if not _hidden_direct(row, hidden)]
@@ -76,15 +76,19 @@ def _partners(user_id: int, ids: list) -> dict:
     return dict(db.session.execute(query).all())
 
 
-def _last_messages(conversations: list[Conversation]) -> dict:
-    if not conversations:
-        return {}
-    pairs = [(c.id, c.last_seq) for c in conversations if c.last_seq]
+def _last_messages(conversations: list[Conversation], blocked: frozenset[int]) -> dict:
+    """Each conversation's newest message; in a group, the newest one not from someone the
+    viewer blocked (at most 200 lookups, each one indexed)."""
     found = {}
-    for conversation_id, seq in pairs:  # at most 200, each one indexed lookup
-        found[conversation_id] = db.session.scalar(
-            select(Message).where(Message.conversation_id == conversation_id, Message.seq == seq)
-        )
+    for conversation in conversations:
+        if not conversation.last_seq:
+            continue
+        query = select(Message).where(Message.conversation_id == conversation.id)
+        if conversation.kind == "direct" or not blocked:
+            query = query.where(Message.seq == conversation.last_seq)
+        else:
+            query = query.where(Message.sender_id.not_in(blocked)).order_by(Message.seq.desc()).limit(1)
+        found[conversation.id] = db.session.scalar(query)
     return found
 
 

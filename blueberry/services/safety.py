@@ -1,12 +1,12 @@
-"""Blocks and reports. A block hides the two users from each other everywhere in Blueberry."""
+"""Blocks and reports. A block hides the two users from each other everywhere in Blueberry (in a
+group conversation, the blocked person from the blocker)."""
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from blueberry.extensions import db
-from blueberry.models import Block, Conversation, Report, User
-from blueberry.models.chat import pair_key
+from blueberry.models import Block, Conversation, ConversationMember, Report, User
 from blueberry.models.safety import REPORT_CONTEXTS, REPORT_REASONS
 from blueberry.realtime.events import CONVERSATION_BLOCKED, conversation_topic, publish_on_commit
 from blueberry.services.errors import FieldError
@@ -25,15 +25,20 @@ def block(blocker_id: int, blocked_id: int) -> None:
             db.session.add(Block(blocker_id=blocker_id, blocked_id=blocked_id))
     except IntegrityError:
         return
-    _close_their_conversation(blocker_id, blocked_id)
+    _tell_their_conversations(blocker_id, blocked_id)
 
 
-def _close_their_conversation(blocker_id: int, blocked_id: int) -> None:
-    """The blocked person's open windows of the pair's conversation close after the commit."""
-    query = select(Conversation.id).where(Conversation.pair_key == pair_key(blocker_id, blocked_id))
-    conversation_id = db.session.scalar(query)
-    if conversation_id is not None:
-        data = {"blocker_id": blocker_id, "blocked_id": blocked_id}
+def _tell_their_conversations(blocker_id: int, blocked_id: int) -> None:
+    """Every conversation the two share hears of the block after the commit: their direct one
+    closes to the blocked person, a group hides the blocked person from the blocker's windows."""
+    mine = select(ConversationMember.conversation_id).where(ConversationMember.user_id == blocker_id)
+    query = (
+        select(Conversation.id, Conversation.kind)
+        .join(ConversationMember, ConversationMember.conversation_id == Conversation.id)
+        .where(ConversationMember.user_id == blocked_id, Conversation.id.in_(mine))
+    )
+    for conversation_id, kind in db.session.execute(query):
+        data = {"blocker_id": blocker_id, "blocked_id": blocked_id, "direct": kind == "direct"}
         publish_on_commit(conversation_topic(conversation_id), CONVERSATION_BLOCKED, data)
 
 
@@ -58,6 +63,11 @@ def blocked_people(blocker_id: int) -> list[User]:
         .order_by(Block.id.desc())
     )  # fmt: skip
     return list(db.session.scalars(query))
+
+
+def blocked_ids(blocker_id: int) -> set[int]:
+    """The ids of the people `blocker_id` blocked."""
+    return set(db.session.scalars(select(Block.blocked_id).where(Block.blocker_id == blocker_id)))
 
 
 def hidden_user_ids(user_id: int) -> set[int]:

@@ -145,3 +145,61 @@ def test_a_block_takes_a_direct_conversation_off_the_list_and_keeps_a_group(app,
     db.session.commit()
     for user in (mina, jun):  # the group's only other member is jun, and it stays listed for both
         assert [row.conversation.id for row in conversations_of(user.id)] == [group.id]
+
+
+@pytest.fixture
+def group_world(app, make_user, live_server):
+    """Mina, jun and ara in a group conversation, with what ara and jun said before any block."""
+    people = {name: make_user(name, display_name=name.title()) for name in ("mina", "jun", "ara")}
+    group = Conversation(kind="meeting", origin="meeting")
+    db.session.add(group)
+    db.session.flush()
+    db.session.add_all(ConversationMember(conversation_id=group.id, user_id=u.id) for u in people.values())
+    chat.post_message(group.id, people["ara"].id, "a1", "ara before")
+    chat.post_message(group.id, people["jun"].id, "j1", "jun before")
+    db.session.commit()
+    cookies = {name: open_session(app, user, LIVE_SECRET) for name, user in people.items()}
+    return {**people, "conversation": group, "cookies": cookies}
+
+
+def send_frame(ws, client_id: str, content: str) -> None:
+    ws.send(json.dumps({"type": "message.send", "client_id": client_id, "content": content}))
+
+
+def test_in_a_group_the_blocker_stops_seeing_the_blocked_person_live(live_server, group_world):
+    windows = {name: open_chat(live_server, group_world, name) for name in ("mina", "jun", "ara")}
+    minas_stream = connect_ws(live_server.url, group_world["cookies"]["mina"])
+    for ws in (*windows.values(), minas_stream):
+        ws.send(json.dumps({"type": "ping"}))
+        ws_next(ws, "pong")  # subscribed
+    safety.block(group_world["mina"].id, group_world["jun"].id)
+    db.session.commit()
+    send_frame(windows["jun"], "j2", "jun after")  # his window stays open and his message is stored
+    assert ws_next(windows["ara"], "message.new")["content"] == "jun after"
+    send_frame(windows["ara"], "a2", "ara after")
+    assert ws_next(windows["mina"], "message.new")["content"] == "ara after"  # jun's was passed over
+    toast = ws_next(minas_stream, "conversation.updated")
+    assert (toast["content"], toast["unread"]) == ("ara after", 2)  # no toast and no count for jun's
+    assert [ws_next(windows["jun"], "message.new")["content"] for _ in range(2)] == ["jun after", "ara after"]
+
+
+def test_in_a_group_replay_page_and_list_leave_out_the_blocked_person(client, live_server, group_world):
+    safety.block(group_world["mina"].id, group_world["jun"].id)
+    chat.post_message(group_world["conversation"].id, group_world["jun"].id, "j2", "jun after")
+    db.session.commit()
+    minas = connect_ws(
+        live_server.url, group_world["cookies"]["mina"], f"/ws/conversations/{group_world['conversation'].id}?after=0"
+    )
+    assert ws_next(minas, "message.new")["content"] == "ara before"
+    minas.send(json.dumps({"type": "ping"}))
+    assert ws_events(minas, 1)[0]["type"] == "pong"  # nothing of jun's came before it
+    juns = open_chat(live_server, group_world, "jun")  # the blocked person is not shut out of a group
+    juns.send(json.dumps({"type": "ping"}))
+    assert ws_next(juns, "pong") == {}
+    login(client, "mina")
+    page = client.get(f"/conversations/{group_world['conversation'].id}").get_data(as_text=True)
+    assert "ara before" in page and "jun before" not in page and "jun after" not in page
+    (row,) = conversations_of(group_world["mina"].id)
+    assert row.last.content == "ara before" and row.unread == 1
+    (row,) = conversations_of(group_world["ara"].id)
+    assert row.last.content == "jun after"  # ara blocked nobody

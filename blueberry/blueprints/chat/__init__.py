@@ -147,7 +147,8 @@ def conversation(conversation_id):
     """The latest messages and the composer; `?before=<seq>` pages older ones (a fragment for htmx)."""
     me = _member_or_404(conversation_id)
     before = int_arg("before")
-    messages = chat.messages_before(me.conversation_id, before)
+    hidden = chat_blocks.hidden_senders(me.conversation_id, me.user_id)
+    messages = chat.messages_before(me.conversation_id, before, hidden=hidden)
     context = _page_context(me, messages)
     if before is not None and is_htmx():
         return render_template("chat/_older.html", **context)

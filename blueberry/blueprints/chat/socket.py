@@ -64,6 +64,7 @@ class ConversationConnection(LiveConnection):
         self.display_name = user.display_name
         self.last_seq = after_seq  # the newest message this client has
         self.hide_reads, self.member_id = False, 0
+        self.hidden: set[int] = set()  # in a group, the people this member blocked
         self.topic = conversation_topic(conversation_id)
         self.undelivered: list[tuple[uuid.UUID, int]] = []  # (id, seq) received here, not yet marked delivered
         self.keepalive_s = current_app.config["WS_KEEPALIVE_S"]
@@ -79,6 +80,7 @@ class ConversationConnection(LiveConnection):
         self.hide_reads, self.member_id = me.hide_read_receipts, me.id
         if chat_blocks.blocked_by_other(self.conversation_id, self.user_id):
             self._closed_by_block()
+        self.hidden = set(chat_blocks.hidden_senders(self.conversation_id, self.user_id))
         # A client ahead of the conversation (its cache outlived the data) would drop new messages.
         self.last_seq = min(self.last_seq, chat.last_seq(self.conversation_id))
         self._replay()
@@ -103,8 +105,10 @@ class ConversationConnection(LiveConnection):
     def _send_message(self, data: dict) -> bool:
         if data["seq"] <= self.last_seq:
             return False  # already has it (a live event racing the replay)
-        self.live.send_event(make_event(MESSAGE_NEW, data))
         self.last_seq = data["seq"]
+        if data["sender_id"] in self.hidden:
+            return False  # passed over, so that no gap is seen where it was
+        self.live.send_event(make_event(MESSAGE_NEW, data))
         return True
 
     def _delivered(self) -> None:
@@ -125,12 +129,20 @@ class ConversationConnection(LiveConnection):
             if data.get("user_id") != self.user_id and not (self.hide_reads and data.get("status") == "read"):
                 self.live.send_event(make_event(kind, data))
         elif kind == TYPING:
-            if data.get("user_id") != self.user_id:
+            if data.get("user_id") not in (self.user_id, *self.hidden):
                 self.live.send_event(make_event(kind, data))
         elif kind == MESSAGE_DELETED:
             self.live.send_event(make_event(kind, data))
-        elif kind == CONVERSATION_BLOCKED and data.get("blocked_id") == self.user_id:
+        elif kind == CONVERSATION_BLOCKED:
+            self._on_block(data)
+
+    def _on_block(self, data: dict) -> None:
+        """A block between two members: in a direct conversation the blocked person's window
+        closes; in a group the blocker's windows stop showing the blocked person from now on."""
+        if data.get("direct") and data.get("blocked_id") == self.user_id:
             self._closed_by_block()
+        elif not data.get("direct") and data.get("blocker_id") == self.user_id:
+            self.hidden.add(data["blocked_id"])
 
     def _closed_by_block(self) -> None:
         """The other person blocked this user: the window closes, and its client stays away."""
