@@ -23,9 +23,7 @@ class NetworkProxy:
         with self.lock:  # with `_accept`'s check: no connection slips in around the cut
             self.down = True
             for sock in list(self.sockets):
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
-                sock.close()
+                _drop(sock)
             self.sockets.clear()
 
     def restore(self) -> None:
@@ -66,5 +64,12 @@ class NetworkProxy:
             pass
         finally:
             for sock in (source, target):
-                with contextlib.suppress(OSError):
-                    sock.close()
+                _drop(sock)
+
+
+def _drop(sock: socket.socket) -> None:
+    """End a connection for real. Shut down before closing: close() alone leaves a socket open
+    while the other pump thread is blocked reading it, so the browser would not see the drop."""
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+    sock.close()
