@@ -15,6 +15,7 @@ from blueberry.realtime import userstream
 from blueberry.realtime.events import Cursor
 from blueberry.services import chat, notifications
 from blueberry.services.profile import initials
+from blueberry.timefmt import init_time_filters
 
 # allowEval off and no inline indicator styles keep the CSP strict; 422/429 fragments swap.
 HTMX_CONFIG = {
@@ -90,6 +91,7 @@ def badge_count(count: int) -> str:
 
 
 def init_templating(app: Flask) -> None:
+    init_time_filters(app)
     app.jinja_env.globals.update(_globals())
     app.jinja_env.filters["badge_count"] = badge_count
     app.context_processor(_live_context)

@@ -89,6 +89,7 @@ def test_two_people_chat_live(browser, live_server, make_user):
     expect(picture).to_be_visible()
     assert picture.evaluate("img => img.complete && img.naturalWidth > 0")  # the thumbnail loads for her
 
+    jun.once("dialog", lambda dialog: dialog.accept())  # deleting for everyone asks first
     jun.locator(".bubble.mine").filter(has_text="boom").get_by_role("button", name="Delete for everyone").click()
     expect(mina.locator(".bubble.tombstone")).to_contain_text("Message deleted")
     expect(mina.locator(".bubble.theirs img[alt='sunset.png']")).to_be_visible()  # only that one went

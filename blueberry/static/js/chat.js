@@ -16,6 +16,32 @@
     return Date.now().toString(36) + Math.random().toString(36).slice(2);
   }
   function scrollDown() { messages.scrollTop = messages.scrollHeight; }
+  // A separator wherever the day changes, live and older messages included (the server renders
+  // the first page's); and my newest message shows its status in words.
+  function tidy() {
+    var previous = null, seen = {};
+    messages.querySelectorAll(".bubble[id]").forEach(function (bubble) {  // a resend's echo: shown once
+      if (seen[bubble.id]) bubble.remove(); else seen[bubble.id] = true;
+    });
+    confirmPending();
+    messages.querySelectorAll(".day-separator").forEach(function (el) { el.remove(); });
+    messages.querySelectorAll(".bubble[data-day]").forEach(function (bubble) {
+      if (bubble.dataset.day !== previous) {
+        var separator = document.createElement("div");
+        separator.className = "day-separator";
+        separator.setAttribute("role", "separator");
+        separator.dataset.day = bubble.dataset.day;
+        var label = document.createElement("span");
+        label.textContent = bubble.dataset.dayLabel;
+        separator.appendChild(label);
+        bubble.before(separator);
+        previous = bubble.dataset.day;
+      }
+    });
+    var mine = messages.querySelectorAll(".bubble.mine");
+    messages.querySelectorAll(".latest-mine").forEach(function (el) { el.classList.remove("latest-mine"); });
+    if (mine.length) mine[mine.length - 1].classList.add("latest-mine");
+  }
   function markRead() {
     var seq = maxSeq(".theirs[data-seq]");
     if (document.visibilityState !== "visible" || seq <= readSent) return;
@@ -33,14 +59,70 @@
   };
   document.addEventListener("htmx:wsConfigSend", function (e) {
     var params = e.detail.parameters;
+    if (params.type === "message.delete" && !window.confirm(chat.dataset.textConfirmDelete)) {
+      e.preventDefault();  // deleting for everyone cannot be undone: ask first
+      return;
+    }
     // One id per message: if the extension has to resend it after a reconnect, it lands once.
     if (params.type === "message.send" && !params.client_id) params.client_id = newId();
     if (params.type === "message.read") params.up_to_seq = maxSeq(".theirs[data-seq]");
   });
-  document.addEventListener("htmx:wsAfterSend", function (e) {
-    if (e.target && e.target.id === "composer") e.target.reset();
+  // Pending messages: shown at once, kept (per conversation, across reloads) until the server's
+  // copy arrives with the same client id, and sent again with that id whenever the socket
+  // opens — after a network drop or a server restart. The server stores an id once.
+  var pendingKey = "bb:pending:" + chat.dataset.conversationId;
+  function pending() {
+    try { return JSON.parse(localStorage.getItem(pendingKey)) || []; } catch (err) { return []; }
+  }
+  function savePending(list) {
+    try { localStorage.setItem(pendingKey, JSON.stringify(list)); } catch (err) { /* private mode: memory only */ }
+  }
+  function showPending(item) {
+    if (messages.querySelector('[data-client-id="' + CSS.escape(item.client_id) + '"]')) return;
+    var bubble = document.createElement("article");
+    bubble.className = "bubble mine pending";
+    bubble.dataset.clientId = item.client_id;
+    bubble.dataset.pending = "true";
+    var content = document.createElement("p");
+    content.className = "content";
+    content.textContent = item.content;
+    var footer = document.createElement("footer");
+    var state = document.createElement("span");
+    state.className = "receipt receipt-pending";
+    state.textContent = "🕓 " + chat.dataset.textSending;
+    footer.appendChild(state);
+    bubble.append(content, footer);
+    messages.appendChild(bubble);
+  }
+  function confirmPending() {
+    var left = pending().filter(function (item) {
+      var real = messages.querySelector('.bubble[data-seq][data-client-id="' + CSS.escape(item.client_id) + '"]');
+      var shown = messages.querySelector('.bubble[data-pending][data-client-id="' + CSS.escape(item.client_id) + '"]');
+      if (real && shown) shown.remove();
+      return !real;
+    });
+    savePending(left);
+  }
+  document.addEventListener("htmx:wsConfigSend", function (e) {
+    var params = e.detail.parameters;
+    if (params.type !== "message.send") return;
+    var item = { client_id: params.client_id, content: params.content };
+    savePending(pending().concat([item]));
+    showPending(item);
+    if (e.target && e.target.id === "composer") e.target.reset();  // its values are already taken
+    scrollDown();
   });
-  document.addEventListener("htmx:wsAfterMessage", function () { scrollDown(); markRead(); });
+  document.addEventListener("htmx:wsOpen", function (e) {
+    var queued = (e.detail.socketWrapper.queue || []).map(function (q) { return q.message; }).join("\n");
+    pending().forEach(function (item) {
+      if (queued.indexOf(item.client_id) !== -1) return;  // the extension sends it itself
+      e.detail.socketWrapper.send(JSON.stringify({ type: "message.send", client_id: item.client_id, content: item.content }));
+    });
+  });
+  document.addEventListener("htmx:wsAfterMessage", function () { tidy(); scrollDown(); markRead(); });
+  document.addEventListener("htmx:afterSwap", function (e) {
+    if (e.detail.target && e.detail.target.classList.contains("older")) tidy();  // older messages came in above
+  });
   document.addEventListener("htmx:wsOpen", markRead);
   document.addEventListener("visibilitychange", markRead);
   // Uploads: a fresh client id each, a progress bar, and an empty form afterwards.
@@ -84,5 +166,7 @@
       if (form) form.hidden = true;
     });
   });
+  pending().forEach(showPending);
+  tidy();
   scrollDown();
 })();
