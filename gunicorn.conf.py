@@ -13,6 +13,17 @@ accesslog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
+def ready_line(address: str) -> str:
+    """What `make run` says once the site answers (an address bound to all interfaces is opened
+    as 127.0.0.1)."""
+    host, _, port = address.rpartition(":")
+    return f"Blueberry is ready at http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{port}"
+
+
+def when_ready(server):
+    print(ready_line(bind), flush=True)
+
+
 def post_worker_init(worker):
     """A graceful stop (SIGTERM; SIGHUP replaces workers that way) first tells every open socket
     and stream: sockets close with 1012 and their clients reconnect at once, streams end.

@@ -24,6 +24,25 @@ def _env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def bound_origins(bind: str) -> list[str]:
+    """The origins of a page served from `bind` (gunicorn's `host:port`): its 127.0.0.1 and
+    localhost forms, and the host itself when it is another name or address."""
+    host, _, port = bind.rpartition(":")
+    origins = [f"http://127.0.0.1:{port}", f"http://localhost:{port}"]
+    if host not in ("127.0.0.1", "localhost", "0.0.0.0", ""):
+        origins.append(f"http://{host}:{port}")
+    return origins
+
+
+def allowed_origins(env: str) -> list[str]:
+    """Where pages may open websockets from. In development they follow the bound address
+    (`BIND=127.0.0.1:8000 make run` just works, as `localhost` too); elsewhere only the explicit
+    list, for a public site sits behind a proxy whose address the server cannot know."""
+    if "ALLOWED_ORIGINS" in os.environ or env != "development":
+        return _env_list("ALLOWED_ORIGINS")
+    return bound_origins(os.environ.get("BIND", "127.0.0.1:5000"))
+
+
 def _json_env(name: str, default: str):
     try:
         return json.loads(os.environ.get(name, default))
@@ -53,7 +72,7 @@ class Config:
     # Web processes must never wait long on Redis: live features degrade instead.
     REDIS_SOCKET_TIMEOUT = float(os.environ.get("REDIS_SOCKET_TIMEOUT", "0.5"))
     REDIS_BREAKER_COOLDOWN = float(os.environ.get("REDIS_BREAKER_COOLDOWN", "2"))
-    ALLOWED_ORIGINS = _env_list("ALLOWED_ORIGINS", "http://127.0.0.1:5000,http://localhost:5000")
+    ALLOWED_ORIGINS = allowed_origins(ENV)
 
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(1024 * 1024)))
     PERMANENT_SESSION_LIFETIME = timedelta(days=int(os.environ.get("SESSION_DAYS", "30")))

@@ -4,7 +4,7 @@ import json
 from functools import cached_property
 from urllib.parse import urlsplit
 
-from flask import Flask, url_for
+from flask import Flask, current_app, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
@@ -41,10 +41,20 @@ def _globals() -> dict:
         "language_form": _language_form,
         "report_form": lambda: ReportForm(formdata=None),
         "ws_path": ws_path,
+        "live_origin_elsewhere": live_origin_elsewhere,
         "user_stream_types": userstream.swap_list(),
         "oauth_providers": oauth.enabled,
         "initials": initials,
     }
+
+
+def live_origin_elsewhere() -> str | None:
+    """None when this page's address may open the live sockets; else where Blueberry should be
+    opened instead ("" when no address is allowed: an operator must set ALLOWED_ORIGINS)."""
+    allowed = current_app.config["ALLOWED_ORIGINS"]
+    if request.host_url.rstrip("/") in allowed:
+        return None
+    return allowed[0] if allowed else ""
 
 
 def ws_path(endpoint: str, **values) -> str:
