@@ -56,6 +56,7 @@ vendor:
 	cp node_modules/htmx.org/dist/htmx.min.js blueberry/static/vendor/htmx.min.js
 	cp node_modules/htmx-ext-sse/sse.js blueberry/static/vendor/htmx-ext-sse.js
 	cp node_modules/htmx-ext-ws/ws.js blueberry/static/vendor/htmx-ext-ws.js
+	cp node_modules/axe-core/axe.min.js tests/e2e/vendor/axe.min.js
 
 lint: install-dev
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
