@@ -98,7 +98,7 @@ def test_the_nav_counts_unread_messages(client, make_user):
     db.session.commit()
     login(client, "mina")
     page = client.get("/").get_data(as_text=True)
-    assert 'id="messages-badge" class="badge" aria-label="3 unread messages"' in page
+    assert 'id="messages-badge" class="badge" role="img" aria-label="3 unread messages"' in page
 
 
 def test_past_99_unread_the_list_and_the_nav_say_99_plus(client, make_user):

@@ -43,6 +43,13 @@ def browser(playwright):
     browser.close()
 
 
+def window(browser, live_server):
+    """A fresh English browser context on the live server, for tests with several people."""
+    page = browser.new_context(base_url=live_server.url, locale="en-US").new_page()
+    page.set_default_timeout(10_000)
+    return page
+
+
 @pytest.fixture
 def page(browser, live_server):
     """A fresh browser context on the live server; fails the test on any console CSP violation."""

@@ -10,15 +10,10 @@ from playwright.sync_api import expect
 
 from blueberry.extensions import db
 from blueberry.services.conversation import start_direct
+from tests.e2e.conftest import window
 from tests.e2e.test_chat_flow import png, sign_in
 
 pytestmark = pytest.mark.e2e
-
-
-def window(browser, live_server):
-    page = browser.new_context(base_url=live_server.url, locale="en-US").new_page()
-    page.set_default_timeout(10_000)
-    return page
 
 
 def test_a_conversation_reads_like_a_messenger(browser, live_server, make_user):

@@ -8,15 +8,10 @@ from playwright.sync_api import expect
 
 from blueberry.extensions import db
 from blueberry.services.conversation import start_direct
+from tests.e2e.conftest import window
 from tests.e2e.test_chat_flow import sign_in
 
 pytestmark = pytest.mark.e2e
-
-
-def window(browser, live_server):
-    page = browser.new_context(base_url=live_server.url, locale="en-US").new_page()
-    page.set_default_timeout(10_000)
-    return page
 
 
 def test_a_request_is_accepted_and_becomes_a_conversation(browser, live_server, make_user):
