@@ -86,8 +86,9 @@ def test_two_people_chat_live(browser, live_server, make_user):
     )
     jun.get_by_role("button", name="Send file").click()
     picture = mina.locator(".bubble.theirs img[alt='sunset.png']")
-    expect(picture).to_be_visible()
-    assert picture.evaluate("img => img.complete && img.naturalWidth > 0")  # the thumbnail loads for her
+    expect(picture).to_be_visible()  # at once: its size is reserved before it loads
+    # The thumbnail loads for her: decode() settles once it has (and fails for a broken image).
+    assert picture.evaluate("img => img.decode().then(() => img.naturalWidth > 0)")
 
     jun.once("dialog", lambda dialog: dialog.accept())  # deleting for everyone asks first
     jun.locator(".bubble.mine").filter(has_text="boom").get_by_role("button", name="Delete for everyone").click()
