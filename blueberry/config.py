@@ -127,6 +127,8 @@ class Config:
     ROOM_HEARTBEAT_S = 20.0
     # A voice room with nobody in it for this long is ended by the sweep.
     ROOM_EMPTY_GRACE_S = int(os.environ.get("ROOM_EMPTY_GRACE_S", "120"))
+    # "Keep in touch" stays possible this long after a call ends (on the end screen).
+    KEEP_IN_TOUCH_AFTER_S = int(os.environ.get("KEEP_IN_TOUCH_AFTER_S", "600"))
     # STUN/TURN for WebRTC, as RTCIceServer JSON. No servers: peers on one network still connect.
     ICE_SERVERS = _json_env("ICE_SERVERS", '[{"urls": "stun:stun.l.google.com:19302"}]')
 

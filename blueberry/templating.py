@@ -18,8 +18,11 @@ from blueberry.services.profile import initials
 from blueberry.timefmt import init_time_filters
 
 # allowEval off and no inline indicator styles keep the CSP strict; 422/429 fragments swap.
+# Settling leaves out `style`: copying a style attribute (a level meter's --level) onto the new
+# element is an inline style the CSP refuses.
 HTMX_CONFIG = {
     "includeIndicatorStyles": False,
+    "attributesToSettle": ["class", "width", "height"],
     "allowEval": False,
     "allowScriptTags": False,
     "selfRequestsOnly": True,

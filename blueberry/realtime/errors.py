@@ -23,6 +23,7 @@ NOT_PENDING = "not_pending"
 EXPIRED = "expired"
 # voice rooms
 BAD_SIGNAL = "bad_signal"
+NO_MIC = "no_mic"
 
 MESSAGES = {
     BAD_FRAME: "Frames must be JSON objects with a string `type` and no NUL.",
@@ -39,6 +40,7 @@ MESSAGES = {
     NOT_PENDING: "That offer has already been answered.",
     EXPIRED: "That offer has expired.",
     BAD_SIGNAL: "A signal carries an SDP `description` or an ICE `candidate`.",
+    NO_MIC: "This connection said its microphone failed (mic=off): it cannot signal. Reconnect with one.",
 }
 
 

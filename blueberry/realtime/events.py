@@ -63,6 +63,7 @@ ROOM_SIGNAL = "room.signal"
 ROOM_ENDED = "room.ended"
 ROOM_KEEP = "room.keep"  # one member would like to keep in touch
 ROOM_KEPT = "room.kept"  # both would: their conversation is open
+ROOM_NO_MIC = "room.no_mic"  # the other member's microphone could not start
 
 STREAM_MAXLEN = 500
 STREAM_TTL_S = 7 * 24 * 3600

@@ -267,10 +267,12 @@ local function accepted(offer, s)
   return offer['user' .. s .. '_response'] == 'accept'
 end
 
+-- The one who was passed over goes back to their place in line, answered or not: they came to
+-- meet someone and should not find themselves idle.
 local function decline(offer, s)
   offer.status = 'rejected'
   avoid_each_other(offer.user1, offer.user2)
-  close_offer(offer, 'declined', {[3 - s] = accepted(offer, 3 - s)}, s)
+  close_offer(offer, 'declined', {[3 - s] = true}, s)
 end
 
 local function expire(offer)

@@ -1,12 +1,15 @@
 """The durable records of a match: who was matched with whom (ever), and their voice room."""
 
-from flask import url_for
-from flask_babel import lazy_gettext as _l
+from datetime import datetime, timedelta
+
+from flask import current_app, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from blueberry.extensions import db
-from blueberry.models import Conversation, MatchedRoom, MatchHistory
+from blueberry.models import Conversation, MatchedRoom, MatchHistory, User
 from blueberry.models.base import utcnow
 from blueberry.realtime.events import (
     MATCH_CONNECTED,
@@ -17,7 +20,7 @@ from blueberry.realtime.events import (
     room_topic,
     seeker_topic,
 )
-from blueberry.services import safety
+from blueberry.services import notifications, safety
 from blueberry.services.conversation import pair_key, start_direct
 from blueberry.services.errors import FieldError
 
@@ -104,11 +107,42 @@ def open_rooms_before(cutoff) -> list[MatchedRoom]:
     return list(db.session.scalars(query))
 
 
+def call_seconds(room: MatchedRoom, now: datetime | None = None) -> int | None:
+    """How long the two talked (so far, while open); None if they were never both in the room."""
+    if room.started_at is None:
+        return None
+    until = room.ended_at or now or utcnow()
+    return max(0, int((until - room.started_at).total_seconds()))
+
+
+def keep_deadline(room: MatchedRoom) -> datetime | None:
+    """Until when "keep in touch" can still be pressed: a while after the call; None while open."""
+    if room.ended_at is None:
+        return None
+    return room.ended_at + timedelta(seconds=current_app.config["KEEP_IN_TOUCH_AFTER_S"])
+
+
+def keep_refusal(room: MatchedRoom, now: datetime | None = None) -> str | None:
+    """Why keeping in touch is no longer possible from this room (a block, or too late), or None."""
+    if safety.blocked_between(room.user1_id, room.user2_id):
+        return _("You can no longer keep in touch with this person.")
+    deadline = keep_deadline(room)
+    if deadline is not None and (now or utcnow()) > deadline and not kept_by_both(room):
+        return _("It is too late to keep in touch from this call.")
+    return None
+
+
+def kept_by_both(room: MatchedRoom) -> bool:
+    return room.user1_keeps and room.user2_keeps
+
+
 def keep_in_touch(room: MatchedRoom, user_id: int):
     """`user_id` would like to keep in touch; when both do, their conversation (else None).
-    FieldError once either of them blocked the other (the press is not kept either)."""
-    if safety.blocked_between(room.user1_id, room.user2_id):
-        raise FieldError("room", _l("You can no longer keep in touch with this person."))
+    FieldError once either of them blocked the other or the time after the call is over (the
+    press is not kept either)."""
+    refusal = keep_refusal(room)
+    if refusal:
+        raise FieldError("room", refusal)
     if room.user1_id == user_id:
         room.user1_keeps = True
     else:
@@ -120,12 +154,21 @@ def keep_in_touch(room: MatchedRoom, user_id: int):
     conversation = start_direct(room.user1_id, room.user2_id, origin="match")
     url = url_for("chat.conversation", conversation_id=conversation.id)
     publish_on_commit(room_topic(room.id), ROOM_KEPT, {"conversation_url": url})
+    if not room.is_open:  # the first to press has left the room: tell them wherever they are
+        _tell_kept(other=room.user2_id if room.user1_id == user_id else room.user1_id, by=user_id, link=url)
     return conversation
+
+
+def _tell_kept(other: int, by: int, link: str) -> None:
+    person, presser = db.session.get(User, other), db.session.get(User, by)
+    with force_locale(person.language):
+        title = _("%(name)s would like to keep in touch too. Say hi!", name=presser.display_name)
+    notifications.notify(person, title, link=link, kind="match")
 
 
 def kept_conversation(room: MatchedRoom):
     """The conversation both members asked for from this room, if they both did."""
-    if not (room.user1_keeps and room.user2_keeps):
+    if not kept_by_both(room):
         return None
     return db.session.scalar(
         select(Conversation).where(Conversation.pair_key == pair_key(room.user1_id, room.user2_id))

@@ -43,5 +43,9 @@ def leave(client: redis.Redis, room_id: int, user_id: int, token: str) -> bool:
     return bool(client.eval(_LEAVE, 1, peers_key(room_id), str(user_id), token))
 
 
+def is_present(client: redis.Redis, room_id: int, user_id: int) -> bool:
+    return bool(client.hexists(peers_key(room_id), str(user_id)))
+
+
 def anyone_present(client: redis.Redis, room_id: int) -> bool:
     return bool(client.exists(peers_key(room_id)))

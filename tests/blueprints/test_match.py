@@ -1,9 +1,12 @@
 """The match page, blocking and reporting from an offer and from a room, and room access."""
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from blueberry.extensions import db, get_redis
-from blueberry.models import Block, Conversation, MatchSetting, Report
+from blueberry.models import Block, Conversation, MatchSetting, Notification, Report
+from blueberry.models.base import utcnow
 from blueberry.services import room as rooms
 from blueberry.services.matching import Engine, Limits, Seeker
 from tests.conftest import get_csrf, login
@@ -142,3 +145,68 @@ def test_keep_in_touch_after_a_block_says_so_and_opens_nothing(client, make_user
     assert "Keep in touch</button>" not in page
     db.session.expire_all()
     assert db.session.scalar(select(Conversation)) is None and not db.session.get(type(room), room.id).user2_keeps
+
+
+def ended_room(mina, jun, talked_s: int | None, ended_ago_s: int):
+    """A room of Mina and Jun that ended `ended_ago_s` ago after `talked_s` of talking."""
+    room = rooms.record_match(mina.id, jun.id)
+    end = utcnow() - timedelta(seconds=ended_ago_s)
+    room.started_at = end - timedelta(seconds=talked_s) if talked_s is not None else None
+    room.ended_at, room.end_reason = end, "left"
+    db.session.commit()
+    return room
+
+
+def test_leaving_confirms_and_lands_on_the_end_screen_for_both(client, make_user):
+    mina, jun = make_user("mina"), make_user("jun", gender="male")
+    room = rooms.record_match(mina.id, jun.id)
+    room.started_at = utcnow() - timedelta(seconds=125)
+    db.session.commit()
+    login(client, "mina")
+    page = client.get(f"/rooms/{room.id}").get_data(as_text=True)
+    assert 'role="timer"' in page and ">2:0" in page  # the true time so far, not 0:00, before any script
+    assert 'hx-confirm="Leave the call? It ends for both of you."' in page
+    token = get_csrf(client, f"/rooms/{room.id}")
+    left = client.post(f"/rooms/{room.id}/leave", data={"csrf_token": token}, headers=HTMX)
+    assert left.status_code == 204 and left.headers["HX-Redirect"] == f"/rooms/{room.id}"
+    end = client.get(f"/rooms/{room.id}").get_data(as_text=True)
+    assert 'id="call-duration">2:0' in end and "Meet someone else" in end and 'id="leave"' not in end
+    assert "Keep in touch</button>" in end and "You can still do this until" in end
+    assert as_jun(client, room, token)  # the partner's end screen says the same
+    assert 'id="call-duration">2:0' in client.get(f"/rooms/{room.id}").get_data(as_text=True)
+
+
+def test_a_call_that_never_started_says_so(client, make_user):
+    room = ended_room(make_user("mina"), make_user("jun", gender="male"), talked_s=None, ended_ago_s=5)
+    login(client, "mina")
+    page = client.get(f"/rooms/{room.id}").get_data(as_text=True)
+    assert "You did not get to talk this time." in page and "call-duration" not in page
+
+
+def test_keep_in_touch_after_the_call_tells_the_first_presser(client, make_user):
+    mina, jun = make_user("mina"), make_user("jun", gender="male", language="ko")
+    room = ended_room(mina, jun, talked_s=300, ended_ago_s=60)
+    room.user2_keeps = True  # Jun pressed it during the call
+    db.session.commit()
+    login(client, "mina")
+    page = client.get(f"/rooms/{room.id}").get_data(as_text=True)
+    assert "jun would like to keep in touch." in page
+    token = get_csrf(client, f"/rooms/{room.id}")
+    pressed = client.post(f"/rooms/{room.id}/keep-in-touch", data={"csrf_token": token}, headers=HTMX)
+    conversation = db.session.scalar(select(Conversation))
+    assert pressed.status_code == 200 and f"/conversations/{conversation.id}" in pressed.get_data(as_text=True)
+    note = db.session.scalar(select(Notification).where(Notification.user_id == jun.id))
+    assert note.kind == "match" and note.link == f"/conversations/{conversation.id}"
+    assert "mina" in note.title and "연락" in note.title  # in his language
+
+
+def test_keep_in_touch_closes_ten_minutes_after_the_call(client, make_user):
+    room = ended_room(make_user("mina"), make_user("jun", gender="male"), talked_s=30, ended_ago_s=601)
+    login(client, "mina")
+    page = client.get(f"/rooms/{room.id}").get_data(as_text=True)
+    assert "It is too late to keep in touch from this call." in page and "Keep in touch</button>" not in page
+    token = get_csrf(client, f"/rooms/{room.id}")
+    late = client.post(f"/rooms/{room.id}/keep-in-touch", data={"csrf_token": token}, headers=HTMX)
+    assert late.status_code == 409 and "too late" in late.get_data(as_text=True)
+    db.session.expire_all()
+    assert not db.session.get(type(room), room.id).user1_keeps and db.session.scalar(select(Conversation)) is None

@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import launch
+from tests.e2e.conftest import launch, window
 
 pytestmark = pytest.mark.e2e
 MEDIA_ARGS = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
@@ -24,7 +24,9 @@ def person(browser, live_server, violations):
     context = browser.new_context(base_url=live_server.url, locale="en-US", permissions=["microphone"])
     page = context.new_page()
     page.set_default_timeout(15_000)
-    page.on("console", lambda msg: "Content Security Policy" in msg.text and violations.append(msg.text))
+    page.on(
+        "console", lambda msg: "Content Security Policy" in msg.text and violations.append(f"{msg.text} {msg.location}")
+    )
     return page
 
 
@@ -81,10 +83,91 @@ def test_two_people_match_accept_and_connect_by_voice(voice_browser, live_server
             "href", re.compile(r"^/conversations/[0-9a-f-]{36}$")
         )
 
+    for page in (hana, minho):  # the fake microphone beeps: each side sees both levels move
+        expect(page.locator("#my-level")).to_have_attribute("data-speaking", "true", timeout=5_000)
+        expect(page.locator("#partner-level")).to_have_attribute("data-speaking", "true", timeout=5_000)
+
     hana.get_by_role("button", name="Mute").click()
     expect(hana.get_by_role("button", name="Unmute")).to_have_attribute("aria-pressed", "true")
+    asked: list[str] = []
+    hana.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    hana.get_by_role("button", name="Leave").click()  # she changes her mind: the call goes on
+    expect(hana.locator("#call-state")).to_have_text("Connected")
+    assert asked == ["Leave the call? It ends for both of you."]
+    hana.once("dialog", lambda dialog: dialog.accept())
     hana.get_by_role("button", name="Leave").click()
-    expect(hana).to_have_url(re.compile(r"/match$"))
-    expect(minho.locator("#room")).to_have_attribute("data-connection", "ended")
-    expect(minho.locator("#call-state")).to_have_text("The call has ended.")
+    for page in (hana, minho):  # an end screen for both: how long, keep in touch, meet someone else
+        expect(page.locator("#call-state")).to_have_text("The call has ended.")
+        expect(page.locator("#call-duration")).to_have_text(re.compile(r"^0:\d\d$"))
+        expect(page.get_by_role("link", name="Open your conversation")).to_be_visible()
+        expect(page.get_by_role("link", name="Meet someone else")).to_be_visible()
+    expect(hana).to_have_url(re.compile(r"/rooms/\d+$"))
+    assert not violations, violations
+
+
+def meet(hana, minho):
+    """Both on /match; she searches first, he joins: an offer for each."""
+    for page in (hana, minho):
+        page.get_by_role("link", name="Meet", exact=True).click()
+        expect(page.locator("#match-panel[data-state=idle]")).to_be_visible()
+    hana.get_by_role("button", name="Find someone").click()
+    expect(hana.locator("#match-panel[data-state=searching]")).to_be_visible()
+    minho.get_by_role("button", name="Find someone").click()
+    expect(hana.locator(".partner-name")).to_contain_text("minho")
+
+
+# The tab is in the background, and the browser's notifications are recorded as they are shown.
+BACKGROUND_TAB = """
+Object.defineProperty(document, "visibilityState", { get: () => window.__visible ? "visible" : "hidden" });
+window.__notes = [];
+const RealNotification = window.Notification;
+window.Notification = class extends RealNotification {
+  constructor(title, options) { super(title, options); window.__notes.push([title, options.body]); }
+};
+"""
+
+
+def test_a_match_in_a_background_tab_changes_the_title_and_notifies(browser, live_server):
+    context = browser.new_context(base_url=live_server.url, locale="en-US")
+    context.grant_permissions(["notifications"], origin=live_server.url)
+    context.add_init_script(BACKGROUND_TAB)
+    hana = context.new_page()
+    minho = window(browser, live_server)
+    sign_up(hana, "hana", 29, "female")
+    sign_up(minho, "minho", 31, "male")
+    hana.goto("/match")
+    expect(hana.locator("#match-notify-status")).to_have_text("Browser notifications are on.")
+    hana.check("#match-sound")  # remembered for the next visit
+    meet(hana, minho)
+    expect(hana).to_have_title("Someone is waiting for your answer · Blueberry")
+    assert hana.evaluate("window.__notes") == [["Someone is waiting for your answer · Blueberry", "minho @minho"]]
+    assert hana.evaluate("localStorage.getItem('bb:match-sound')") == "on"
+    hana.evaluate("window.__visible = true; document.dispatchEvent(new Event('visibilitychange'))")
+    expect(hana).to_have_title("Meet someone · Blueberry")
+
+    minho.get_by_role("button", name="Decline").click()  # she is back in line, told why
+    expect(hana.locator("#match-notice")).to_contain_text("They passed this time.")
+    expect(hana.locator("#match-panel[data-state=searching]")).to_be_visible()
+    expect(minho.locator("#match-panel[data-state=idle]")).to_be_visible()
+
+
+NO_MICROPHONE = """
+navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException("Permission denied", "NotAllowedError"));
+"""
+
+
+def test_a_partner_whose_microphone_failed_is_explained(voice_browser, live_server):
+    violations: list[str] = []
+    hana, minho = (person(voice_browser, live_server, violations) for _ in range(2))
+    minho.context.add_init_script(NO_MICROPHONE)
+    sign_up(hana, "hana", 29, "female")
+    sign_up(minho, "minho", 31, "male")
+    meet(hana, minho)
+    for page in (hana, minho):
+        page.get_by_role("button", name="Accept").click()
+    expect(minho.locator("#room")).to_have_attribute("data-connection", "no-microphone")
+    expect(hana.locator("#call-state")).to_have_text(
+        "minho could not start their microphone. You can wait while they fix it, or leave."
+    )
+    expect(hana.locator("#call-timer")).to_have_text("0:00")  # the call never started
     assert not violations, violations

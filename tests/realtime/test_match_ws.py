@@ -213,3 +213,25 @@ def test_the_room_relays_signals_between_its_two_members_only(app, make_user, li
         assert next_of(ws, "room.ended")["data"]["reason"] == "left"
     db.session.expire_all()
     assert db.session.get(MatchedRoom, room_id).end_reason == "left"
+
+
+def test_a_member_without_a_microphone_is_announced_and_never_starts_the_call(live_server, people):
+    room_id = matched_room(live_server, people)
+    path = f"/ws/rooms/{room_id}"
+    jun_ws = connect_ws(live_server.url, people["jun"][1], path + "?mic=off")
+    state = next_of(jun_ws, "room.state")["data"]
+    assert state["mic"] is False and state["peer_present"] is False
+    mina_ws = connect_ws(live_server.url, people["mina"][1], path)  # she joins later: she is told too
+    assert next_of(mina_ws, "room.state")["data"]["peer_present"] is False  # he is not in the call
+    assert next_of(mina_ws, "room.no_mic")["data"]["from"] == people["jun"][0].id
+    send(jun_ws, "signal", description={"type": "offer", "sdp": "v=0\r\n"})
+    assert next_of(jun_ws, "error")["data"]["code"] == "no_mic"
+    db.session.expire_all()
+    assert db.session.get(MatchedRoom, room_id).started_at is None  # nobody talked: no duration
+
+    jun_ws.close()  # he fixed the microphone and reloads: the call starts as usual
+    jun_ws = connect_ws(live_server.url, people["jun"][1], path)
+    assert next_of(jun_ws, "room.state")["data"]["peer_present"] is True
+    assert next_of(mina_ws, "room.peer_joined")["data"]["started_at"]
+    for ws in (mina_ws, jun_ws):
+        ws.close()

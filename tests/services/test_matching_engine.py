@@ -181,6 +181,12 @@ def test_decline_requeues_an_accepter_at_their_old_place_and_not_the_decliner(en
     assert engine.join(2, now=T0 + 4)["status"] == "queued"
 
 
+def test_decline_requeues_the_other_side_even_before_they_answered(engine):
+    match_id = offer_for(engine)
+    assert engine.respond(1, match_id, False, now=T0 + 3)["status"] == "declined"
+    assert queued(engine, scores=True) == [("2", (T0 + 1) * 1000)]  # 2 keeps their place; 1 is idle
+
+
 def test_timeout_requeues_the_accepter_and_drops_the_non_responder(engine):
     match_id = offer_for(engine)
     engine.respond(2, match_id, True, now=T0 + 5)

@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from blueberry.blueprints.rooms.socket import RoomConnection
 from blueberry.extensions import db, sock
 from blueberry.forms import ReportForm
-from blueberry.htmx import is_htmx, notice
+from blueberry.htmx import go, is_htmx, notice
 from blueberry.login import SESSION_TOKEN
 from blueberry.models import MatchedRoom, User
 from blueberry.realtime.events import ROOM_ENDED, make_event, session_topic
@@ -48,33 +48,38 @@ def _partner_id(room: MatchedRoom) -> int:
 @bp.get("/rooms/<int:room_id>")
 @login_required
 def room(room_id: int):
+    """The call while it is open; once it ended, its end screen (duration, keep in touch, block
+    or report, meet someone else)."""
     room = _room_or_404(room_id)
-    partner = db.session.get(User, _partner_id(room))
-    kept = rooms.kept_conversation(room)
     return render_template(
-        "rooms/room.html", room=room, partner=partner, ice_servers=current_app.config["ICE_SERVERS"],
+        "rooms/room.html", room=room, ice_servers=current_app.config["ICE_SERVERS"],
         role="caller" if current_user.id == room.user1_id else "callee",
-        pressed=room.user1_keeps if current_user.id == room.user1_id else room.user2_keeps,
-        conversation_url=url_for("chat.conversation", conversation_id=kept.id) if kept else None,
-        keep_refused=_keep_refused(room),
+        seconds=rooms.call_seconds(room), **_keep_context(room),
     )  # fmt: skip
 
 
-def _keep_refused(room: MatchedRoom) -> str | None:
-    """Why keeping in touch is no longer possible (a block either way), or None."""
-    if safety.blocked_between(room.user1_id, room.user2_id):
-        return _("You can no longer keep in touch with this person.")
-    return None
+def _keep_context(room: MatchedRoom) -> dict:
+    """What the keep-in-touch box shows to the signed-in member."""
+    mine, theirs = (room.user1_keeps, room.user2_keeps)[:: 1 if current_user.id == room.user1_id else -1]
+    kept = rooms.kept_conversation(room)
+    return {
+        "partner": db.session.get(User, _partner_id(room)),
+        "pressed": mine,
+        "partner_keeps": theirs,
+        "conversation_url": url_for("chat.conversation", conversation_id=kept.id) if kept else None,
+        "keep_refused": rooms.keep_refusal(room),
+        "keep_until": rooms.keep_deadline(room),
+    }
 
 
 @bp.post("/rooms/<int:room_id>/leave")
 @login_required
 def leave(room_id: int):
-    """Hang up: the room ends for both (it stays in the history)."""
+    """Hang up: the room ends for both (it stays in the history) and shows its end screen."""
     room = _room_or_404(room_id)
     rooms.leave_room(room, current_user.id)
     db.session.commit()
-    return redirect(url_for("match.index"), 303)
+    return go(url_for("rooms.room", room_id=room.id))
 
 
 @bp.post("/rooms/<int:room_id>/keep-in-touch")
@@ -88,16 +93,16 @@ def keep_in_touch(room_id: int):
         db.session.rollback()
         return _keep_refused_answer(room, str(error.message))
     db.session.commit()
-    url = url_for("chat.conversation", conversation_id=conversation.id) if conversation else None
     if is_htmx():
-        return render_template("rooms/_keep.html", room=room, conversation_url=url, pressed=True)
+        return render_template("rooms/_keep.html", room=room, **_keep_context(room))
+    url = url_for("chat.conversation", conversation_id=conversation.id) if conversation else None
     return redirect(url or url_for("rooms.room", room_id=room.id), 303)
 
 
 def _keep_refused_answer(room: MatchedRoom, message: str):
     """The button gives way to the reason (htmx), or the room page says it (a plain form)."""
     if is_htmx():
-        return render_template("rooms/_keep.html", room=room, keep_refused=message), 409
+        return render_template("rooms/_keep.html", room=room, **{**_keep_context(room), "keep_refused": message}), 409
     flash(message, "error")
     return redirect(url_for("rooms.room", room_id=room.id), 303)
 
@@ -140,4 +145,5 @@ def room_socket(ws, room_id: int):
         live.close(1000, "room ended")
         return
     ending = session_topic(token_hash(session.get(SESSION_TOKEN, "")))
-    RoomConnection(live, ending, room, current_user.id).serve()
+    mic = request.args.get("mic") != "off"  # the page's script says when the microphone failed
+    RoomConnection(live, ending, room, current_user.id, mic=mic).serve()

@@ -17,6 +17,7 @@ from blueberry.realtime.events import (
     ROOM_ENDED,
     ROOM_KEEP,
     ROOM_KEPT,
+    ROOM_NO_MIC,
     ROOM_PEER_JOINED,
     ROOM_PEER_LEFT,
     ROOM_SIGNAL,
@@ -32,17 +33,19 @@ from blueberry.services import room_presence
 MAX_SDP = 32 * 1024
 MAX_CANDIDATE = 1024
 CANDIDATE_FIELDS = ("candidate", "sdpMid", "sdpMLineIndex", "usernameFragment")
-PARTNER_EVENTS = (ROOM_SIGNAL, ROOM_PEER_JOINED, ROOM_PEER_LEFT, ROOM_KEEP)
+PARTNER_EVENTS = (ROOM_SIGNAL, ROOM_PEER_JOINED, ROOM_PEER_LEFT, ROOM_KEEP, ROOM_NO_MIC)
 
 
 class RoomConnection(LiveConnection):
-    """One member's signaling socket."""
+    """One member's signaling socket. A member whose microphone could not start connects with
+    `mic=False`: not present in the call (no offer is made to them, the call does not start),
+    but the partner hears `room.no_mic` now and whenever they join, instead of waiting blind."""
 
     paused_reason = "signaling paused; reconnect"
 
-    def __init__(self, live: LiveSocket, session_topic: str, room: MatchedRoom, user_id: int):
+    def __init__(self, live: LiveSocket, session_topic: str, room: MatchedRoom, user_id: int, mic: bool = True):
         super().__init__(live, session_topic)
-        self.room_id, self.user_id = room.id, user_id
+        self.room_id, self.user_id, self.mic = room.id, user_id, mic
         self.caller = room.user1_id == user_id
         self.redis, self.token = get_redis(), secrets.token_hex(8)
         self.heartbeat_s = current_app.config["ROOM_HEARTBEAT_S"]
@@ -54,6 +57,9 @@ class RoomConnection(LiveConnection):
         return self.heartbeat_s
 
     def start(self) -> None:
+        if not self.mic:
+            self._start_without_mic()
+            return
         present = room_presence.enter(self.redis, self.room_id, self.user_id, self.token)
         room = db.session.get(MatchedRoom, self.room_id)
         if len(present) == 2 and rooms.start_room(room):
@@ -65,8 +71,18 @@ class RoomConnection(LiveConnection):
         self.live.send_event(make_event(ROOM_STATE, state))
         self._publish(ROOM_PEER_JOINED, {"started_at": started})
 
+    def _start_without_mic(self) -> None:
+        room = db.session.get(MatchedRoom, self.room_id)
+        started = room.started_at.timestamp() if room.started_at else None
+        db.session.remove()
+        partner = room.user2_id if self.caller else room.user1_id
+        state = {"role": "caller" if self.caller else "callee", "started_at": started, "mic": False,
+                 "peer_present": room_presence.is_present(self.redis, self.room_id, partner)}  # fmt: skip
+        self.live.send_event(make_event(ROOM_STATE, state))
+        self._publish(ROOM_NO_MIC, {})
+
     def finish(self) -> None:
-        if self.restarting:  # no "peer left": the partner's call goes on; the presence expires
+        if self.restarting or not self.mic:  # no "peer left": the partner's call goes on; the presence expires
             return
         try:
             if room_presence.leave(self.redis, self.room_id, self.user_id, self.token):
@@ -75,7 +91,8 @@ class RoomConnection(LiveConnection):
             return  # the presence expires by itself
 
     def on_quiet(self) -> None:
-        room_presence.refresh(self.redis, self.room_id, self.user_id, self.token)
+        if self.mic:
+            room_presence.refresh(self.redis, self.room_id, self.user_id, self.token)
         if not self.live.ws.connected:
             raise Done
 
@@ -87,8 +104,13 @@ class RoomConnection(LiveConnection):
             raise Done
         if kind == ROOM_KEPT or (kind in PARTNER_EVENTS and data.get("from") != self.user_id):
             self.live.send_event(make_event(kind, data))
+            if kind == ROOM_PEER_JOINED and not self.mic:  # they came (back): tell them too
+                self._publish(ROOM_NO_MIC, {})
 
     def on_signal(self, frame: dict) -> None:
+        if not self.mic:
+            self.live.send_error(errors.NO_MIC)
+            return
         signal = clean_signal(frame)
         if signal is None:
             self.live.send_error(errors.BAD_SIGNAL)

@@ -1,6 +1,8 @@
 // The voice room: microphone, one RTCPeerConnection, and signaling over /ws/rooms/<id>.
 // The member with the smaller user id (role "caller") makes the offer whenever both are in
-// the room; a reconnect starts a fresh connection the same way.
+// the room; a reconnect starts a fresh connection the same way. Without a microphone the page
+// still connects (mic=off) so the partner learns why nobody comes. When the room ends, the
+// server-rendered end screen replaces the call.
 (function () {
   "use strict";
   var root = document.getElementById("room");
@@ -10,6 +12,7 @@
   var stateEl = document.getElementById("call-state"), timerEl = document.getElementById("call-timer");
   var audio = document.getElementById("remote-audio"), muteBtn = document.getElementById("mute");
   var pc = null, ws = null, stream = null, ended = false, retries = 0, signals = Promise.resolve(), callNumber = 0;
+  var meters = [];
 
   function show(message, connection) {
     stateEl.textContent = message;
@@ -27,7 +30,10 @@
     pc = new RTCPeerConnection({ iceServers: iceServers });
     stream.getTracks().forEach(function (track) { pc.addTrack(track, stream); });
     pc.onicecandidate = function (e) { send({ type: "signal", candidate: e.candidate ? e.candidate.toJSON() : null }); };
-    pc.ontrack = function (e) { audio.srcObject = e.streams[0]; };
+    pc.ontrack = function (e) {
+      audio.srcObject = e.streams[0];
+      meter(e.streams[0], [document.getElementById("partner-level"), document.getElementById("partner-speaker")]);
+    };
     pc.onconnectionstatechange = function () {
       var state = pc.connectionState;
       root.dataset.connection = state;
@@ -57,24 +63,57 @@
     if (data.description && pc) return pc.setRemoteDescription(data.description);
     if ("candidate" in data && pc) return pc.addIceCandidate(data.candidate || undefined).catch(function () {});
   }
+  // Speaking indicator: the audio level of a stream, 10 times a second, on the given elements
+  // (--level from 0 to 1, and data-speaking while it is above a murmur).
+  var audioContext = null;
+  function meter(media, elements) {
+    var AudioContext = window.AudioContext || window.webkitAudioContext;
+    if (!AudioContext || !media.getAudioTracks().length) return;
+    audioContext = audioContext || new AudioContext();
+    if (audioContext.state === "suspended") audioContext.resume().catch(function () {});
+    var analyser = audioContext.createAnalyser(), samples = new Uint8Array(512), lastLoud = 0;
+    analyser.fftSize = 512;
+    audioContext.createMediaStreamSource(media).connect(analyser);
+    meters.push(setInterval(function () {
+      analyser.getByteTimeDomainData(samples);
+      var sum = 0;
+      for (var i = 0; i < samples.length; i++) { var v = (samples[i] - 128) / 128; sum += v * v; }
+      var rms = Math.sqrt(sum / samples.length), level = Math.min(1, rms * 8), now = Date.now();
+      if (rms > 0.012) lastLoud = now;  // a quiet room stays under it; a voice does not
+      elements.forEach(function (el) {
+        if (!el) return;
+        el.style.setProperty("--level", level.toFixed(2));
+        el.dataset.speaking = String(now - lastLoud < 600);  // between words, still speaking
+      });
+    }, 100));
+  }
+  document.addEventListener("pointerdown", function () {  // a page opened without a tap starts muted
+    if (audioContext && audioContext.state === "suspended") audioContext.resume().catch(function () {});
+  });
   function end() {
     ended = true;
     show(text.textEnded, "ended");
     if (pc) pc.close();
     if (stream) stream.getTracks().forEach(function (track) { track.stop(); });
+    meters.forEach(clearInterval);
+    if (audioContext) audioContext.close().catch(function () {});
     delete timerEl.dataset.elapsedSince;
     document.querySelectorAll("#mute, #leave").forEach(function (b) { b.disabled = true; });
+    // The end screen (duration, keep in touch, block or report, meet someone else) as the server renders it.
+    htmx.ajax("GET", text.url, { target: "#room", select: "#room", swap: "outerHTML" });
   }
 
   var handlers = {
     "room.state": function (d) {
       startTimer(d.started_at);
+      if (!stream) return;
       if (!d.peer_present) show(text.textWaiting, "waiting");
       else if (caller) return call();
     },
-    "room.peer_joined": function (d) { startTimer(d.started_at); if (caller) return call(); },
-    "room.peer_left": function () { show(text.textPartnerLeft, "reconnecting"); },
-    "room.signal": onSignal,
+    "room.peer_joined": function (d) { startTimer(d.started_at); if (stream && caller) return call(); },
+    "room.peer_left": function () { if (stream) show(text.textPartnerLeft, "reconnecting"); },
+    "room.no_mic": function () { if (stream) show(text.textPartnerNoMic, "partner-no-mic"); },
+    "room.signal": function (d) { if (stream) return onSignal(d); },
     "room.ended": end,
     "room.keep": function () { document.getElementById("keep-partner").textContent = text.textPartnerKeeps; },
     "room.kept": function (d) {
@@ -86,7 +125,8 @@
     }
   };
   function connect() {
-    ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + text.ws, ["blueberry.json"]);
+    var path = text.ws + (stream ? "" : "?mic=off");
+    ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + path, ["blueberry.json"]);
     ws.onopen = function () { retries = 0; };
     ws.onmessage = function (e) {
       var event = JSON.parse(e.data), handler = handlers[event.type];
@@ -105,9 +145,14 @@
     muteBtn.setAttribute("aria-pressed", String(muted));
     muteBtn.textContent = muted ? text.textUnmute : text.textMute;
   });
-  navigator.mediaDevices.getUserMedia({ audio: true }).then(function (media) {
+  var media = navigator.mediaDevices;  // absent on a page that is not https or localhost
+  (media ? media.getUserMedia({ audio: true }) : Promise.reject(new Error("no media devices"))).then(function (media) {
     stream = media;
     muteBtn.disabled = false;
+    meter(stream, [document.getElementById("my-level")]);
     connect();
-  }).catch(function () { show(text.textNoMic, "no-microphone"); });
+  }).catch(function () {
+    show(text.textNoMic, "no-microphone");
+    connect();
+  });
 })();
