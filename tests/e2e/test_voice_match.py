@@ -1,7 +1,10 @@
 """Two people in two Chromium windows with fake microphones sign up, match, accept, and talk:
 the WebRTC connection reaches `connected` on both sides."""
 
+import math
 import re
+import struct
+import wave
 
 import pytest
 from playwright.sync_api import expect
@@ -12,10 +15,26 @@ pytestmark = pytest.mark.e2e
 MEDIA_ARGS = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
 
 
+def write_voice(path, rate=48_000):
+    """Two seconds that sound like talking to a level meter: loud 400 ms bursts, 100 ms pauses.
+    (Chromium's own fake microphone beeps too softly to tell from a quiet room.)"""
+    frames = bytearray()
+    for i in range(2 * rate):
+        talking = (i % (rate // 2)) < rate * 0.4
+        sample = 0.5 * (math.sin(2 * math.pi * 220 * i / rate) + math.sin(2 * math.pi * 330 * i / rate)) / 2
+        frames += struct.pack("<h", int(32767 * sample) if talking else 0)
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(bytes(frames))
+
+
 @pytest.fixture
-def voice_browser(playwright):
-    """Chromium with a fake microphone that grants itself permission."""
-    browser = launch(playwright, MEDIA_ARGS)
+def voice_browser(playwright, tmp_path):
+    """Chromium with a fake microphone that grants itself permission and plays a voice."""
+    write_voice(tmp_path / "voice.wav")
+    browser = launch(playwright, [*MEDIA_ARGS, f"--use-file-for-fake-audio-capture={tmp_path / 'voice.wav'}"])
     yield browser
     browser.close()
 
@@ -83,7 +102,7 @@ def test_two_people_match_accept_and_connect_by_voice(voice_browser, live_server
             "href", re.compile(r"^/conversations/[0-9a-f-]{36}$")
         )
 
-    for page in (hana, minho):  # the fake microphone beeps: each side sees both levels move
+    for page in (hana, minho):  # the fake microphone talks: each side sees both levels move
         expect(page.locator("#my-level")).to_have_attribute("data-speaking", "true", timeout=5_000)
         expect(page.locator("#partner-level")).to_have_attribute("data-speaking", "true", timeout=5_000)
 
