@@ -2,6 +2,7 @@
 WCAG 2.x A/AA violations on the main pages, signed out and signed in, on a phone in Korean and
 on a desktop in English."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ from sqlalchemy import update
 
 from blueberry.extensions import db
 from blueberry.models import MatchedRoom, User
+from blueberry.models.base import utcnow
 from blueberry.services import chat, message_requests, notifications
 from blueberry.services.conversation import start_direct
 
@@ -31,9 +33,12 @@ def violations(page, path: str) -> list[str]:
 def signed_in_paths(make_user):
     mina = make_user("mina", display_name="Mina", bio="Books and jazz.", interests=["books", "jazz"])
     jun = make_user("jun", gender="male", display_name="Jun")
-    ara = make_user("ara")
-    db.session.add(MatchedRoom(user1_id=min(mina.id, jun.id), user2_id=max(mina.id, jun.id),
-                               user1_keeps=True, user2_keeps=True))  # fmt: skip
+    ara, bo = make_user("ara"), make_user("bora", gender="male")
+    room = MatchedRoom(user1_id=min(mina.id, jun.id), user2_id=max(mina.id, jun.id), user1_keeps=True, user2_keeps=True)
+    now = utcnow()
+    ended = MatchedRoom(user1_id=min(mina.id, bo.id), user2_id=max(mina.id, bo.id),
+                        started_at=now - timedelta(minutes=3), ended_at=now, end_reason="left")  # fmt: skip
+    db.session.add_all([room, ended])
     conversation = start_direct(mina.id, jun.id, origin="match")
     chat.post_message(conversation.id, jun.id, "a", "Hello!")
     chat.post_message(conversation.id, mina.id, "b", "Hi Jun")
@@ -41,6 +46,7 @@ def signed_in_paths(make_user):
     notifications.notify(mina, "Welcome to Blueberry")
     db.session.commit()
     return [
+        f"/rooms/{room.id}", f"/rooms/{ended.id}",
         "/", "/match", "/conversations", f"/conversations/{conversation.id}", "/conversations/requests",
         "/notifications", "/settings/profile", "/settings/matching", "/settings/privacy", "/settings/accounts",
         "/u/jun", "/u/mina",

@@ -140,6 +140,14 @@
     progress.hidden = true;
     if (e.detail.successful) e.detail.elt.reset();
   });
+  // The chosen file waits by name for "Send file" (the picker itself is opened by the composer's clip).
+  var uploadFile = document.getElementById("upload-file"), uploadName = document.getElementById("upload-name");
+  if (uploadFile) {
+    uploadFile.addEventListener("change", function () {
+      uploadName.textContent = uploadFile.files.length ? uploadFile.files[0].name : "";
+    });
+    uploadFile.form.addEventListener("reset", function () { uploadName.textContent = ""; });
+  }
   // Enter sends, Shift+Enter starts a new line.
   var composerContent = document.getElementById("composer-content");  // absent once the conversation is closed
   if (composerContent) composerContent.addEventListener("keydown", function (e) {

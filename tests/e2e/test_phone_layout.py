@@ -1,0 +1,70 @@
+"""A phone (360 px) and a desktop (1280 px), in Korean and English: the top bar stays one row
+with logging out in settings on the phone, a conversation fills the screen with the composer
+at its bottom and the attach button inside it, toasts stay clear of the bottom edge, and
+Korean breaks between words."""
+
+import pytest
+from playwright.sync_api import expect
+
+from blueberry.extensions import db
+from blueberry.services.conversation import start_direct
+
+pytestmark = pytest.mark.e2e
+PHONE, DESKTOP = {"width": 360, "height": 740}, {"width": 1280, "height": 800}
+
+
+def sign_in(page, username: str) -> None:
+    page.goto("/auth/login")
+    page.fill("#login", username)
+    page.fill("#password", "correct-horse")
+    page.locator("#login-form button[type=submit]").click()
+    expect(page.locator("#live")).to_be_attached()  # signed in, in whichever language
+
+
+def page_of(browser, live_server, viewport):
+    page = browser.new_context(base_url=live_server.url, viewport=viewport, locale="en-US").new_page()
+    page.set_default_timeout(10_000)
+    return page
+
+
+@pytest.mark.parametrize("language", ["en", "ko"])
+def test_the_phone_layout(browser, live_server, make_user, language):
+    mina_user = make_user("mina", display_name="Mina", language=language)
+    conversation = start_direct(mina_user.id, make_user("jun", gender="male").id, origin="match")
+    db.session.commit()
+    mina = page_of(browser, live_server, PHONE)
+    sign_in(mina, "mina")
+
+    bar = mina.locator(".topbar").bounding_box()
+    assert bar["height"] < 56  # one row: the logo's name and "Log out" made room
+    expect(mina.locator(".topbar .brand")).to_have_accessible_name("Blueberry")
+    expect(mina.locator(".topbar form[action='/auth/logout']")).to_be_hidden()
+    mina.goto("/settings/privacy")
+    expect(mina.locator(".settings-logout button")).to_be_visible()
+    assert mina.evaluate("getComputedStyle(document.body).wordBreak") == ("keep-all" if language == "ko" else "normal")
+
+    with mina.expect_websocket(lambda ws: "/ws/conversations/" in ws.url):
+        mina.goto(f"/conversations/{conversation.id}")
+    composer = mina.locator(".composer-bar").bounding_box()
+    assert abs(composer["y"] + composer["height"] - PHONE["height"]) <= 2  # at the bottom, with one message or none
+    expect(mina.locator(".footer")).to_be_hidden()  # the language switch is in settings, not under the composer
+    attach = mina.locator("#composer label.attach")
+    expect(attach).to_be_visible()
+    assert attach.bounding_box()["y"] >= composer["y"]  # in the composer's row, not a row of its own
+    send_file = mina.locator("#upload-form button[type=submit]")
+    expect(send_file).to_be_hidden()
+    notes = {"name": "notes.txt", "mimeType": "text/plain", "buffer": b"hi"}
+    mina.locator("#upload-file").set_input_files(files=[notes])
+    expect(mina.locator("#upload-name")).to_have_text("notes.txt")
+    expect(send_file).to_be_visible()
+    mina.locator("#upload-form button[type=reset]").click()
+    expect(send_file).to_be_hidden()
+    expect(mina.locator("#upload-name")).to_have_text("")
+    assert mina.locator("#toasts").evaluate("el => el.getBoundingClientRect().top") < 80  # toasts at the top
+
+    desktop = page_of(browser, live_server, DESKTOP)
+    sign_in(desktop, "mina")
+    expect(desktop.locator(".topbar form[action='/auth/logout'] button")).to_be_visible()
+    desktop.goto(f"/conversations/{conversation.id}")
+    expect(desktop.locator(".footer")).to_be_visible()
+    assert desktop.locator("#toasts").evaluate("el => el.getBoundingClientRect().bottom") > DESKTOP["height"] - 40
