@@ -190,3 +190,44 @@ def test_a_partner_whose_microphone_failed_is_explained(voice_browser, live_serv
     )
     expect(hana.locator("#call-timer")).to_have_text("0:00")  # the call never started
     assert not violations, violations
+
+
+def test_the_call_on_a_phone_in_korean(voice_browser, live_server, make_user):
+    """The same loop at 360 px in Korean: offer, accept, talk, leave after a confirmation, and an
+    end screen for both, with the words in Korean."""
+    violations: list[str] = []
+    for username, gender in (("hana", "female"), ("minho", "male")):
+        make_user(username, gender=gender, language="ko")
+    pages = []
+    for username in ("hana", "minho"):
+        context = voice_browser.new_context(
+            base_url=live_server.url, locale="ko-KR", viewport={"width": 360, "height": 740}, permissions=["microphone"]
+        )
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        page.on("console", lambda msg: "Content Security Policy" in msg.text and violations.append(msg.text))
+        page.goto("/auth/login")
+        page.fill("#login", username)
+        page.fill("#password", "correct-horse")
+        page.locator("#login-form button[type=submit]").click()
+        page.goto("/match")
+        expect(page.locator("#match-panel[data-state=idle]")).to_be_visible()
+        pages.append(page)
+    hana, minho = pages
+    hana.locator("#match-join button[type=submit]").click()
+    expect(hana.locator("#match-panel[data-state=searching]")).to_be_visible()
+    minho.locator("#match-join button[type=submit]").click()
+    for page in pages:
+        expect(page.locator("#match-panel[data-state=offer]")).to_contain_text("어울리는 사람을 찾았어요")
+        page.get_by_role("button", name="수락").click()
+    for page in pages:
+        expect(page.locator("#room")).to_have_attribute("data-connection", "connected", timeout=20_000)
+        expect(page.locator("#call-state")).to_have_text("연결됨")
+    hana.once("dialog", lambda dialog: dialog.accept())
+    hana.get_by_role("button", name="나가기").click()
+    for page in pages:
+        expect(page.locator("#call-state")).to_have_text("통화가 끝났어요.")
+        expect(page.locator(".call-summary")).to_contain_text("통화 시간")
+        expect(page.get_by_role("link", name="다른 사람 만나기")).to_be_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360  # nothing wider than the phone
+    assert not violations, violations
