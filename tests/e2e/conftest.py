@@ -3,7 +3,7 @@
 import shutil
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -41,6 +41,36 @@ def browser(playwright):
     browser = launch(playwright)
     yield browser
     browser.close()
+
+
+def sign_in(page, username: str, password: str = "correct-horse", base: str = "") -> None:
+    """Log in through the form (at `base`, the context's base URL by default); done when the
+    signed-in page is up, in whatever language."""
+    page.goto(base + "/auth/login")
+    page.fill("#login", username)
+    page.fill("#password", password)
+    page.locator("#login-form button[type=submit]").click()
+    expect(page.locator("#live")).to_be_attached()
+
+
+def open_conversation(page, conversation_id) -> None:
+    """Open a conversation and wait until its socket is connected."""
+    with page.expect_websocket(lambda ws: "/ws/conversations/" in ws.url):
+        page.goto(f"/conversations/{conversation_id}")
+
+
+def both_in_conversation(browser, live_server, mina_user, jun_user, origin: str = "profile"):
+    """Mina and Jun share a direct conversation and each has it open: (conversation, her page, his)."""
+    from blueberry.extensions import db
+    from blueberry.services.conversation import start_direct
+
+    conversation = start_direct(mina_user.id, jun_user.id, origin=origin)
+    db.session.commit()
+    pages = window(browser, live_server), window(browser, live_server)
+    for page, user in zip(pages, (mina_user, jun_user), strict=True):
+        sign_in(page, user.username)
+        open_conversation(page, conversation.id)
+    return conversation, *pages
 
 
 def window(browser, live_server):

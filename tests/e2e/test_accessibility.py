@@ -13,6 +13,7 @@ from blueberry.models import MatchedRoom, User
 from blueberry.models.base import utcnow
 from blueberry.services import chat, message_requests, notifications
 from blueberry.services.conversation import start_direct
+from tests.e2e.conftest import sign_in
 
 pytestmark = pytest.mark.e2e
 AXE = Path(__file__).with_name("vendor") / "axe.min.js"
@@ -64,15 +65,7 @@ def test_main_pages_have_no_accessibility_violations(browser, live_server, signe
     page = context.new_page()
     page.set_default_timeout(15_000)
     found = [v for path in SIGNED_OUT for v in violations(page, path)]
-    sign_in(page)
+    sign_in(page, "mina")
     found += [v for path in signed_in_paths for v in violations(page, path)]
     context.close()
     assert found == []
-
-
-def sign_in(page) -> None:
-    page.goto("/auth/login")
-    page.fill("#login", "mina")
-    page.fill("#password", "correct-horse")
-    page.locator("#login-form button[type=submit]").click()
-    page.wait_for_url(lambda url: "/auth/login" not in url)

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from blueberry.extensions import db
 from blueberry.services import safety
 from blueberry.services.conversation import start_direct
-from tests.e2e.test_chat_flow import sign_in
+from tests.e2e.conftest import open_conversation, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -24,8 +24,7 @@ def test_a_block_closes_the_open_conversation_and_it_stays_closed(browser, live_
     sockets = []
     page.on("websocket", lambda ws: sockets.append(ws.url))
     sign_in(page, "jun")
-    with page.expect_websocket(lambda ws: "/ws/conversations/" in ws.url):
-        page.goto(f"/conversations/{conversation.id}")
+    open_conversation(page, conversation.id)
     expect(page.locator("#composer")).to_be_visible()
 
     safety.block(mina.id, jun.id)

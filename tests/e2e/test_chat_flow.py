@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from blueberry.extensions import db
 from blueberry.models import MatchedRoom
+from tests.e2e.conftest import sign_in
 
 pytestmark = pytest.mark.e2e
 PAYLOAD = '<img src=x onerror="window.__xss=1"> <button hx-get="/boom" hx-trigger="load">boom</button> {{7*7}}'
@@ -27,14 +28,6 @@ def window(browser, live_server, violations):
     page.set_default_timeout(10_000)
     page.on("console", lambda msg: "Content Security Policy" in msg.text and violations.append(msg.text))
     return page
-
-
-def sign_in(page, username: str) -> None:
-    page.goto("/auth/login")
-    page.fill("#login", username)
-    page.fill("#password", "correct-horse")
-    page.locator("#login-form button[type=submit]").click()
-    expect(page.locator("h1")).to_contain_text("Hello")
 
 
 def have_met(a, b) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from blueberry.extensions import db
 from blueberry.models import Message
 from blueberry.services.conversation import start_direct
-from tests.e2e.test_chat_flow import sign_in
+from tests.e2e.conftest import open_conversation, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -29,8 +29,7 @@ def open_chat(browser, live_server, make_user):
     page = browser.new_context(base_url=live_server.url, locale="en-US").new_page()
     page.set_default_timeout(10_000)
     sign_in(page, "mina")
-    with page.expect_websocket(lambda ws: "/ws/conversations/" in ws.url):
-        page.goto(f"/conversations/{conversation.id}")
+    open_conversation(page, conversation.id)
     return page
 
 

@@ -8,24 +8,15 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from blueberry.extensions import db
-from blueberry.services.conversation import start_direct
-from tests.e2e.conftest import window
-from tests.e2e.test_chat_flow import png, sign_in
+from tests.e2e.conftest import both_in_conversation
+from tests.e2e.test_chat_flow import png
 
 pytestmark = pytest.mark.e2e
 
 
 def test_a_conversation_reads_like_a_messenger(browser, live_server, make_user):
     mina_user, jun_user = make_user("mina", display_name="Mina"), make_user("jun", gender="male", display_name="Jun")
-    conversation = start_direct(mina_user.id, jun_user.id, origin="match")
-    db.session.commit()
-    mina, jun = window(browser, live_server), window(browser, live_server)
-    sign_in(mina, "mina")
-    sign_in(jun, "jun")
-    for page in (mina, jun):
-        with page.expect_websocket(lambda ws: "/ws/conversations/" in ws.url):
-            page.goto(f"/conversations/{conversation.id}")
+    conversation, mina, jun = both_in_conversation(browser, live_server, mina_user, jun_user, origin="match")
     expect(mina.locator("#empty-chat")).to_have_text("You met in a voice call — say hi!")
     expect(mina.get_by_role("link", name=re.compile("Conversations"))).to_have_attribute("href", "/conversations")
 

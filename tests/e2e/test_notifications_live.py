@@ -8,6 +8,7 @@ import sys
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.conftest import sign_in
 from tests.netproxy import NetworkProxy
 from tests.servers import ROOT
 
@@ -21,14 +22,6 @@ def flask_notify(live_server, username: str, text: str) -> None:
                    cwd=ROOT, env=env, check=True, capture_output=True)  # fmt: skip
 
 
-def sign_in(page, username: str) -> None:
-    page.goto(page.url.rstrip("/") + "/auth/login")
-    page.fill("#login", username)
-    page.fill("#password", "correct-horse")
-    page.locator("#login-form button[type=submit]").click()
-    expect(page.locator("h1")).to_contain_text("Hello")
-
-
 @pytest.fixture
 def network(live_server):
     proxy = NetworkProxy(live_server.port)
@@ -38,8 +31,7 @@ def network(live_server):
 
 def test_notify_shows_toast_and_badge_live_and_after_a_network_drop(page, make_user, live_server, network):
     make_user("hana")
-    page.goto(network.url + "/")  # the browser reaches the server through a network we can cut
-    sign_in(page, "hana")
+    sign_in(page, "hana", base=network.url)  # the browser reaches the server through a network we can cut
     badge = page.locator("#notification-badge")
     expect(badge).to_be_hidden()  # nothing unread yet
     page.wait_for_timeout(500)  # the stream is connected

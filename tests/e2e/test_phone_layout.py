@@ -8,17 +8,10 @@ from playwright.sync_api import expect
 
 from blueberry.extensions import db
 from blueberry.services.conversation import start_direct
+from tests.e2e.conftest import open_conversation, sign_in
 
 pytestmark = pytest.mark.e2e
 PHONE, DESKTOP = {"width": 360, "height": 740}, {"width": 1280, "height": 800}
-
-
-def sign_in(page, username: str) -> None:
-    page.goto("/auth/login")
-    page.fill("#login", username)
-    page.fill("#password", "correct-horse")
-    page.locator("#login-form button[type=submit]").click()
-    expect(page.locator("#live")).to_be_attached()  # signed in, in whichever language
 
 
 def page_of(browser, live_server, viewport):
@@ -43,8 +36,7 @@ def test_the_phone_layout(browser, live_server, make_user, language):
     expect(mina.locator(".settings-logout button")).to_be_visible()
     assert mina.evaluate("getComputedStyle(document.body).wordBreak") == ("keep-all" if language == "ko" else "normal")
 
-    with mina.expect_websocket(lambda ws: "/ws/conversations/" in ws.url):
-        mina.goto(f"/conversations/{conversation.id}")
+    open_conversation(mina, conversation.id)
     composer = mina.locator(".composer-bar").bounding_box()
     assert abs(composer["y"] + composer["height"] - PHONE["height"]) <= 2  # at the bottom, with one message or none
     expect(mina.locator(".footer")).to_be_hidden()  # the language switch is in settings, not under the composer

@@ -6,10 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from blueberry.extensions import db
-from blueberry.services.conversation import start_direct
-from tests.e2e.conftest import window
-from tests.e2e.test_chat_flow import sign_in
+from tests.e2e.conftest import both_in_conversation, sign_in, window
 
 pytestmark = pytest.mark.e2e
 
@@ -47,14 +44,7 @@ def test_a_request_is_accepted_and_becomes_a_conversation(browser, live_server, 
 
 def test_a_block_from_the_conversation_closes_it_for_both(browser, live_server, make_user):
     mina_user, jun_user = make_user("mina"), make_user("jun", gender="male")
-    conversation = start_direct(mina_user.id, jun_user.id)
-    db.session.commit()
-    mina, jun = window(browser, live_server), window(browser, live_server)
-    sign_in(mina, "mina")
-    sign_in(jun, "jun")
-    for page in (mina, jun):
-        with page.expect_websocket(lambda ws: "/ws/conversations/" in ws.url):
-            page.goto(f"/conversations/{conversation.id}")
+    conversation, mina, jun = both_in_conversation(browser, live_server, mina_user, jun_user)
     mina.locator(".safety summary").click()
     mina.once("dialog", lambda dialog: dialog.accept())
     mina.get_by_role("button", name="Block", exact=True).click()
