@@ -4,9 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi.py
 
-.PHONY: chromium run test test-postgres install install-dev translations instance migrate vendor lint babel-extract clean
+.PHONY: chromium run test test-postgres install install-dev translations instance migrate catalog vendor lint babel-extract clean
 
-run: install translations instance migrate
+run: install translations instance migrate catalog
 	@if [ -n "$$REDIS_URL" ]; then \
 		echo "Using Redis at $$REDIS_URL"; $(BIN)/honcho start web worker scheduler; \
 	else \
@@ -50,6 +50,11 @@ instance: install
 
 migrate: install instance
 	$(BIN)/flask db upgrade
+
+# An empty catalog gets the sample shipped in blueberry/data/ (with ALADIN_TTB_KEY set, the
+# scheduler's daily ingestion fills it from Aladin as well).
+catalog: migrate
+	$(BIN)/flask books sample --if-empty
 
 vendor:
 	npm ci --no-audit --no-fund

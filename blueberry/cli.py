@@ -1,9 +1,10 @@
-"""Operator commands: `flask create-admin`, `flask notify`."""
+"""Operator commands: `flask create-admin`, `flask notify`, `flask books ingest|sample`."""
 
 import click
 from flask import Flask, current_app
 
 from blueberry.extensions import db
+from blueberry.jobs import book as book_jobs
 from blueberry.services import accounts, notifications
 from blueberry.services.errors import FieldError
 
@@ -42,6 +43,39 @@ def notify(username: str, text: str, body: str, link: str) -> None:
     click.echo(f"notification {note.id} sent to {user.username}")
 
 
+@click.group("books")
+def books() -> None:
+    """The book catalog."""
+
+
+@books.command("ingest")
+def books_ingest() -> None:
+    """Fetch Aladin's bestsellers now (ALADIN_TTB_KEY) and store them, with progress."""
+    pages = current_app.config["ALADIN_PAGES"]
+    with click.progressbar(length=pages * 2, label="Aladin bestsellers", show_pos=True) as bar:
+        try:
+            counts = book_jobs.ingest_bestsellers(progress=lambda what, done: bar.update(1))
+        except book_jobs.IngestFailed as error:
+            raise click.ClickException(f"nothing was written: {error}") from None
+    click.echo(_summary(counts))
+
+
+@books.command("sample")
+@click.option("--if-empty", is_flag=True, help="Only when the catalog has no books yet (what make run does).")
+def books_sample(if_empty: bool) -> None:
+    """Load the sample catalog shipped in blueberry/data/ (no key needed)."""
+    counts = book_jobs.load_sample(if_empty=if_empty)
+    click.echo("The catalog has books already: sample not loaded." if counts is None else _summary(counts))
+
+
+def _summary(counts: dict) -> str:
+    reasons = ", ".join(f"{reason}: {n}" for reason, n in sorted(counts["skip_reasons"].items()))
+    summary = (f"{counts['fetched']} fetched, {counts['added']} added, {counts['updated']} updated, "
+               f"{counts['unchanged']} unchanged, {counts['skipped']} skipped")  # fmt: skip
+    return summary + (f" ({reasons})" if reasons else "")
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(create_admin)
     app.cli.add_command(notify)
+    app.cli.add_command(books)

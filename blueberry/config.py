@@ -169,6 +169,23 @@ class Config:
     # Saving an address and resending its link each send a mail.
     EMAIL_SEND_LIMIT = os.environ.get("EMAIL_SEND_LIMIT", "10 per hour")
 
+    # The book catalog: Aladin's bestseller list, daily on the `ingest` queue, when a key is set.
+    # Without one, `make run` loads the sample catalog shipped in blueberry/data/.
+    ALADIN_TTB_KEY = os.environ.get("ALADIN_TTB_KEY", "")
+    ALADIN_BASE_URL = os.environ.get("ALADIN_BASE_URL", "https://www.aladin.co.kr/ttb/api")
+    ALADIN_PAGES = int(os.environ.get("ALADIN_PAGES", "4"))  # 50 books a page: 200 in all
+    ALADIN_TIMEOUT_S = float(os.environ.get("ALADIN_TIMEOUT_S", "15"))
+    BOOKS_INGEST_EVERY_S = int(os.environ.get("BOOKS_INGEST_EVERY_S", str(24 * 3600)))
+    # Category path segments a book club has no use for (compared to Aladin's real segment names).
+    BOOKS_EXCLUDED_SEGMENTS = frozenset(
+        segment.strip()
+        for segment in os.environ.get(
+            "BOOKS_EXCLUDED_SEGMENTS",
+            "어린이,유아,만화,외국어,잡지,수험서/자격증,초등학교참고서,중학교참고서,고등학교참고서",
+        ).split(",")
+        if segment.strip()
+    )
+
     TESTING = False
 
 

@@ -15,7 +15,8 @@ from blueberry.config import TestConfig
 from blueberry.extensions import db, get_redis
 from blueberry.services import accounts
 from tests import databases
-from tests.fakes.oauth import fake_discord, fake_kakao  # noqa: F401 (fixtures for every test module)
+from tests.fakes.aladin import fake_aladin  # noqa: F401 (fixtures for every test module)
+from tests.fakes.oauth import fake_discord, fake_kakao  # noqa: F401
 from tests.servers import LiveServer, RedisServer
 
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')

@@ -38,7 +38,16 @@ def periodic_jobs(config) -> list[PeriodicJob]:
             "purge-stale-state", "blueberry.jobs.maintenance.purge_stale_state", config["SESSION_PURGE_EVERY_S"]
         ),
         PeriodicJob("sweep-matching", "blueberry.jobs.matching.sweep_matching", config["MATCH_SWEEP_EVERY_S"]),
+        *_catalog_jobs(config),
     ]
+
+
+def _catalog_jobs(config) -> list[PeriodicJob]:
+    """The daily bestseller ingestion, when there is a key to ask Aladin with."""
+    if not config["ALADIN_TTB_KEY"]:
+        return []
+    return [PeriodicJob("ingest-books", "blueberry.jobs.book.ingest_bestsellers", config["BOOKS_INGEST_EVERY_S"],
+                        queue="ingest")]  # fmt: skip
 
 
 class JSONJob(Job):

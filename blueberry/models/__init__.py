@@ -1,17 +1,26 @@
 """SQL models, one module per domain. Importing this package registers every table."""
 
+from blueberry.models.book import Author, Book, BookAuthor, BookGram, BookRank, Category
 from blueberry.models.chat import Attachment, Conversation, ConversationMember, Message
 from blueberry.models.matching import MatchedRoom, MatchHistory, MatchSetting
 from blueberry.models.message_request import MessageRequest
 from blueberry.models.notification import Notification
+from blueberry.models.run import JobRun
 from blueberry.models.safety import Block, Report
 from blueberry.models.user import SocialAccount, User, UserSession
 
 __all__ = [
     "Attachment",
+    "Author",
     "Block",
+    "Book",
+    "BookAuthor",
+    "BookGram",
+    "BookRank",
+    "Category",
     "Conversation",
     "ConversationMember",
+    "JobRun",
     "Message",
     "MessageRequest",
     "MatchHistory",
