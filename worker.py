@@ -81,12 +81,14 @@ class RecoveringWorker(Worker):
         return self.scheduler is not None and not (process and process.is_alive())
 
     def _start_stopped_scheduler(self) -> None:
-        if self._scheduler_stopped():
+        # Not once a stop was asked: RQ stops its scheduler while shutting down, and one started
+        # again then is a child process the exiting worker would wait for.
+        if not self.stop_asked and self._scheduler_stopped():
             self.log.info("the scheduler is not running; starting it again")
             self.scheduler.acquire_locks(auto_start=True)
 
     def _scheduler_due(self) -> bool:
-        if not self._scheduler_stopped():
+        if self.stop_asked or not self._scheduler_stopped():
             return False
         if time.monotonic() - self._scheduler_tried < self.scheduler_retry_s:
             return False

@@ -12,11 +12,13 @@ import pytest
 import redis
 from rq import Worker
 from rq.job import Job
+from rq.scheduler import RQScheduler
 from rq.serializers import JSONSerializer
 
 from blueberry.extensions import db
 from blueberry.jobs import enqueue_on_commit, get_queue
 from tests.servers import ROOT, RedisServer, wait_for
+from worker import RecoveringWorker  # the script at the repository's root
 
 PURGE = "blueberry.jobs.maintenance.purge_stale_state"
 
@@ -114,3 +116,19 @@ def test_a_killed_worker_is_reported_within_seconds(app, redis_server, database_
     finally:
         if process.poll() is None:
             process.kill()
+
+
+def test_a_stopping_worker_never_starts_its_scheduler_again(tmp_path):
+    """RQ stops the scheduler while a worker shuts down; restarting it then left a child process
+    the exiting worker waited for (the worker outlived its SIGTERM)."""
+    server = RedisServer(tmp_path / "redis").start()  # no lock left by another test's worker
+    connection = redis.Redis.from_url(server.url)
+    worker = RecoveringWorker(["default"], connection=connection, serializer=JSONSerializer)
+    worker.scheduler = RQScheduler(["default"], connection=connection, serializer=JSONSerializer)  # not running
+    worker._scheduler_tried = 0.0
+    assert worker._scheduler_due()  # a running worker would start it again
+    worker.stop_asked = True
+    assert not worker._scheduler_due()
+    worker._start_stopped_scheduler()
+    assert not connection.exists("rq:scheduler-lock:default") and worker.scheduler._process is None
+    server.stop()
