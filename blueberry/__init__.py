@@ -57,6 +57,7 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from blueberry.blueprints import (
         auth,
+        book,
         chat,
         live,
         main,
@@ -74,7 +75,7 @@ def _register_blueprints(app: Flask) -> None:
 
     app.url_map.converters["int"] = SQLIntConverter  # before any route is added: they bind it
 
-    for module in (main, auth, settings, notifications, live, match, rooms, requests, chat, profiles, ops):
+    for module in (main, auth, settings, notifications, live, match, rooms, requests, chat, profiles, book, ops):
         app.register_blueprint(module.bp)
     ops.init_dashboard(app)
     register_error_handlers(app)

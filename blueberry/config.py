@@ -175,6 +175,8 @@ class Config:
     ALADIN_BASE_URL = os.environ.get("ALADIN_BASE_URL", "https://www.aladin.co.kr/ttb/api")
     ALADIN_PAGES = int(os.environ.get("ALADIN_PAGES", "4"))  # 50 books a page: 200 in all
     ALADIN_TIMEOUT_S = float(os.environ.get("ALADIN_TIMEOUT_S", "15"))
+    # Where covers come from (CSP img-src); space-separated origins.
+    BOOK_COVER_HOSTS = os.environ.get("BOOK_COVER_HOSTS", "https://image.aladin.co.kr")
     BOOKS_INGEST_EVERY_S = int(os.environ.get("BOOKS_INGEST_EVERY_S", str(24 * 3600)))
     # Category path segments a book club has no use for (compared to Aladin's real segment names).
     BOOKS_EXCLUDED_SEGMENTS = frozenset(

@@ -2,7 +2,9 @@
 
 Scripts come from our own origin only (htmx runs with allowEval off and no inline styles).
 The RQ dashboard under /ops/rq/ is a third-party page with inline scripts: it alone gets a
-relaxed policy, and it is staff-only. Forms may also lead to the configured sign-in providers:
+relaxed policy, and it is staff-only. Book covers are remote images: their hosts
+(`BOOK_COVER_HOSTS`, Aladin's image server by default) may be shown. Forms may also lead to
+the configured sign-in providers:
 "connect Kakao" posts to us and we redirect there, and browsers check redirects of a form
 against `form-action` too.
 """
@@ -14,7 +16,7 @@ from flask import Response, current_app, request
 from blueberry import oauth
 
 STRICT_CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob: {cover_hosts}; "
     "media-src 'self' blob:; connect-src 'self'; font-src 'self'; object-src 'none'; "
     "base-uri 'self'; form-action {form_action}; frame-ancestors 'none'"
 )
@@ -27,7 +29,11 @@ OPS_BLUEPRINT = "rq_dashboard"
 
 
 def add_security_headers(response: Response) -> Response:
-    csp = OPS_CSP if request.blueprint == OPS_BLUEPRINT else STRICT_CSP.format(form_action=_form_action())
+    csp = (
+        OPS_CSP
+        if request.blueprint == OPS_BLUEPRINT
+        else STRICT_CSP.format(form_action=_form_action(), cover_hosts=current_app.config["BOOK_COVER_HOSTS"])
+    )
     response.headers.setdefault("Content-Security-Policy", csp)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")

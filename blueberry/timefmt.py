@@ -3,7 +3,7 @@ filters, in the reader's time zone and language (flask-babel's selectors: the us
 
 Values are aware datetimes or the ISO strings events carry (`message.new`'s `created_at`)."""
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from babel.dates import format_skeleton
 from flask import Flask
@@ -49,6 +49,11 @@ def list_time(value) -> str:
     return format_date(_aware(value), "short")
 
 
+def calendar_date(value: date, width: str = "long") -> str:
+    """A date that is not a moment (a book's publication day): no time zone, the reader's language."""
+    return format_date(value, width)
+
+
 def init_time_filters(app: Flask) -> None:
-    for function in (local_time, local_datetime, day_key, day_label, list_time):
+    for function in (local_time, local_datetime, day_key, day_label, list_time, calendar_date):
         app.jinja_env.filters[function.__name__] = function

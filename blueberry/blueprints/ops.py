@@ -1,17 +1,19 @@
-"""Operations: /healthz for probes and the RQ dashboard at /ops/rq/ for staff."""
+"""Operations: /healthz for probes; for staff, the runs of background work at /ops/runs and
+the RQ dashboard at /ops/rq/."""
 
 import functools
 from collections.abc import Callable
 
 import rq_dashboard
-from flask import Blueprint, Flask, abort, current_app, jsonify, request
-from flask_login import current_user
+from flask import Blueprint, Flask, abort, current_app, jsonify, render_template, request
+from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 from rq.exceptions import NoSuchJobError
 from rq.serializers import JSONSerializer
 from rq_dashboard.web import setup_rq_connection
 
 from blueberry.extensions import get_redis, limiter, login_manager
+from blueberry.services import runs
 from blueberry.services.health import PARTS, check_health
 
 bp = Blueprint("ops", __name__)
@@ -29,6 +31,19 @@ def healthz():
         return jsonify(error=f"require takes {', '.join(PARTS)}"), 400
     report, ok = check_health(get_redis(), get_redis(decode=False), current_app.config["WORKER_STALE_S"], require)
     return jsonify(report), 200 if ok else 503
+
+
+@bp.get("/ops/runs")
+@login_required
+def job_runs():
+    """Ingestion (and later AI and reminder) runs: when, how long, their counts and errors."""
+    if not current_user.is_staff:
+        abort(403)
+    kind = request.args.get("kind", "")[:40] or None
+    before = request.args.get("before", type=int)
+    found = runs.recent(kind, before)
+    more = found[-1].id if len(found) == runs.PAGE_SIZE else None
+    return render_template("ops/runs.html", runs=found, kinds=runs.kinds(), kind=kind, more=more)
 
 
 def guard_dashboard():

@@ -25,6 +25,8 @@ import httpx
 PAGE_SIZE = 50
 MAX_REPLY_BYTES = 5 * 1024 * 1024
 ISBN13_RE = re.compile(r"^97[89]\d{10}$")
+TAG_RE = re.compile(r"<[^<>]{1,200}>")
+SPACES_RE = re.compile(r"[ \t]{2,}")
 ROLE_RE = re.compile(r"^(?P<names>.*?)\s*\((?P<role>[^()]*)\)\s*$")
 
 
@@ -135,7 +137,7 @@ def parse_item(raw) -> BookItem:
     return BookItem(
         isbn13=isbn13, title=title[:500], credits=parse_credits(_text(raw.get("author"))),
         publisher=_text(raw.get("publisher"))[:200], published_on=_date(raw.get("pubDate")),
-        description=_text(raw.get("description")), cover_url=_url(raw.get("cover")),
+        description=_without_tags(_text(raw.get("description"))), cover_url=_url(raw.get("cover")),
         item_id=_int(raw.get("itemId")), list_price=_int(raw.get("priceStandard")),
         rating=_rating(raw.get("customerReviewRank")), sales_point=_int(raw.get("salesPoint")) or 0,
         category_path=_text(raw.get("categoryName"))[:300], category_id=_int(raw.get("categoryId")),
@@ -214,6 +216,11 @@ def _text(value) -> str:
     if value is None or isinstance(value, (dict, list, bool)):
         return ""
     return html.unescape(str(value)).replace("\x00", "").strip()
+
+
+def _without_tags(text: str) -> str:
+    """A description as text: markup such as `<b>` or `<br/>` dropped, nothing decoded again."""
+    return SPACES_RE.sub(" ", TAG_RE.sub(" ", text)).strip()
 
 
 def _int(value) -> int | None:

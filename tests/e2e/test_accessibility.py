@@ -9,8 +9,10 @@ import pytest
 from sqlalchemy import update
 
 from blueberry.extensions import db
+from blueberry.jobs import book as book_jobs
 from blueberry.models import MatchedRoom, User
 from blueberry.models.base import utcnow
+from blueberry.services import book as catalog
 from blueberry.services import chat, message_requests, notifications
 from blueberry.services.conversation import start_direct
 from tests.e2e.conftest import sign_in
@@ -32,7 +34,8 @@ def violations(page, path: str) -> list[str]:
 
 @pytest.fixture
 def signed_in_paths(make_user):
-    mina = make_user("mina", display_name="Mina", bio="Books and jazz.", interests=["books", "jazz"])
+    mina = make_user("mina", display_name="Mina", bio="Books and jazz.", interests=["books", "jazz"], is_staff=True)
+    book_jobs.load_sample(if_empty=True)  # the sample catalog, and a run on /ops/runs
     jun = make_user("jun", gender="male", display_name="Jun")
     ara, bo = make_user("ara"), make_user("bora", gender="male")
     room = MatchedRoom(user1_id=min(mina.id, jun.id), user2_id=max(mina.id, jun.id), user1_keeps=True, user2_keeps=True)
@@ -47,6 +50,7 @@ def signed_in_paths(make_user):
     notifications.notify(mina, "Welcome to Blueberry")
     db.session.commit()
     return [
+        "/books", "/books?q=한강", "/books?category=에세이", f"/books/{catalog.bestsellers(1)[0].isbn13}", "/ops/runs",
         f"/rooms/{room.id}", f"/rooms/{ended.id}",
         "/", "/match", "/conversations", f"/conversations/{conversation.id}", "/conversations/requests",
         "/notifications", "/settings/profile", "/settings/matching", "/settings/privacy", "/settings/accounts",

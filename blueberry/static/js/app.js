@@ -68,6 +68,13 @@
     if (target) window.location.assign(target.href);
     tickClocks();
   });
+  // A book cover that fails to load gives way to its drawn placeholder (no inline onerror: the CSP).
+  document.addEventListener("error", function (evt) {
+    var img = evt.target;
+    if (!img.classList || !img.classList.contains("cover-image")) return;
+    img.hidden = true;
+    if (img.nextElementSibling) img.nextElementSibling.hidden = false;
+  }, true);
   setInterval(function () { expireToasts(); tickClocks(); }, 1000);
   tickClocks();
 })();
