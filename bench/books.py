@@ -214,7 +214,8 @@ def load_books(rows: list[dict]) -> None:
                  for g in book_search.grams_of(row["search_key"])]  # fmt: skip
         db.session.execute(insert(BookGram), grams)
     db.session.commit()
-    db.session.execute(text("ANALYZE"))  # what autovacuum does on PostgreSQL and `PRAGMA optimize` on SQLite
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text("ANALYZE"))  # what autovacuum does after a bulk load (SQLite needs none)
     db.session.commit()
 
 
@@ -279,6 +280,7 @@ def main() -> None:
                 db.session.execute(text("DELETE FROM book_gram"))
                 db.session.execute(text("DELETE FROM book_author"))
                 db.session.execute(text("DELETE FROM book"))
+                db.session.execute(text("DELETE FROM category"))
                 db.session.commit()
                 started = time.perf_counter()
                 rows = generate_books(args.books, rng)
