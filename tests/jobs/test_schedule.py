@@ -119,3 +119,10 @@ def test_scheduler_process_comes_back_after_a_redis_outage(tmp_path, database_ur
         process.terminate()
         process.wait(timeout=10)
         server.stop()
+
+
+def test_the_daily_book_ingestion_is_scheduled_only_with_a_key(app):
+    assert "ingest-books" not in {job.id for job in periodic_jobs(app.config)}  # no key: the sample serves
+    app.config["ALADIN_TTB_KEY"] = "ttbkey"
+    (job,) = [job for job in periodic_jobs(app.config) if job.id == "ingest-books"]
+    assert (job.func, job.queue, job.interval_s) == ("blueberry.jobs.book.ingest_bestsellers", "ingest", 86400)
