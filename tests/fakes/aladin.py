@@ -7,12 +7,13 @@ it was asked in `requests`.
 """
 
 import json
-import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+
+from tests.fakes.http import serve, shut
 
 TTB_KEY = "ttbtest-secret-key-0001"
 SLOW_S = 3.0
@@ -99,15 +100,11 @@ class FakeAladin:
             def log_message(self, *args):
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._server = serve(Handler)
         return self
 
     def stop(self) -> None:
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
+        shut(self._server)
 
     def answer(self, path: str) -> tuple[int, bytes]:
         url = urlsplit(path)

@@ -9,12 +9,13 @@ import hashlib
 import html
 import json
 import secrets
-import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 import pytest
+
+from tests.fakes.http import serve, shut
 
 JSON_TYPE = "application/json;charset=UTF-8"
 CONSENT_PAGE = """<!doctype html>
@@ -141,21 +142,17 @@ class FakeProvider:
         return DiscordProvider(**kwargs)
 
     def start(self) -> "FakeProvider":
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)  # port 0: the kernel picks a free one
-        self._server.daemon_threads = True
+        self._server = serve(_Handler)
         self._server.provider = self
         base_url = f"http://127.0.0.1:{self._server.server_port}"
         self.authorize_url, self.token_url, self.userinfo_url = (
             base_url + self.paths[k] for k in ("authorize", "token", "userinfo")
         )
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
 
     def stop(self) -> None:
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        shut(self._server)
+        self._server = None
 
     def __enter__(self) -> "FakeProvider":
         return self.start()
