@@ -62,6 +62,7 @@ def _register_blueprints(app: Flask) -> None:
         live,
         main,
         match,
+        meeting,
         notifications,
         ops,
         profiles,
@@ -75,7 +76,8 @@ def _register_blueprints(app: Flask) -> None:
 
     app.url_map.converters["int"] = SQLIntConverter  # before any route is added: they bind it
 
-    for module in (main, auth, settings, notifications, live, match, rooms, requests, chat, profiles, book, ops):
+    for module in (main, auth, settings, notifications, live, match, rooms, requests, chat, profiles, book, meeting,
+                   ops):  # fmt: skip
         app.register_blueprint(module.bp)
     ops.init_dashboard(app)
     register_error_handlers(app)

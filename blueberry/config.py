@@ -188,6 +188,9 @@ class Config:
         if segment.strip()
     )
 
+    # No hoarding: at most this many upcoming meetings a person is going to (or waiting for).
+    MEETINGS_GOING_MAX = int(os.environ.get("MEETINGS_GOING_MAX", "10"))
+
     TESTING = False
 
 

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, render_template, request
 
 from blueberry.htmx import add_vary_hx_request, is_htmx
 from blueberry.services import book as catalog
+from blueberry.services import meeting as meetings
 from blueberry.services.book_search import MAX_QUERY, search
 
 bp = Blueprint("book", __name__)
@@ -36,4 +37,6 @@ def detail(isbn13: str):
     book = catalog.get(isbn13[:13]) if len(isbn13) == 13 else None
     if book is None:
         abort(404)
-    return render_template("book/detail.html", book=book, ranks=catalog.rank_history(book))
+    return render_template(
+        "book/detail.html", book=book, ranks=catalog.rank_history(book), meetings=meetings.upcoming(book_id=book.id)
+    )

@@ -3,6 +3,7 @@
 from blueberry.models.book import Author, Book, BookAuthor, BookGram, BookRank, Category
 from blueberry.models.chat import Attachment, Conversation, ConversationMember, Message
 from blueberry.models.matching import MatchedRoom, MatchHistory, MatchSetting
+from blueberry.models.meeting import Meeting, MeetingParticipant
 from blueberry.models.message_request import MessageRequest
 from blueberry.models.notification import Notification
 from blueberry.models.run import JobRun
@@ -25,6 +26,8 @@ __all__ = [
     "MessageRequest",
     "MatchHistory",
     "MatchSetting",
+    "Meeting",
+    "MeetingParticipant",
     "MatchedRoom",
     "Notification",
     "Report",

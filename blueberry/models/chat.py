@@ -37,6 +37,8 @@ class Conversation(db.Model):
     origin: Mapped[str] = mapped_column(String(10), default="profile", server_default="profile")
     # `<smaller user id>:<larger>` for a direct conversation: the same two people share one.
     pair_key: Mapped[str | None] = mapped_column(String(41), unique=True)
+    # A group's name (a meeting's title); a direct conversation is named by the other person.
+    title: Mapped[str] = mapped_column(String(100), default="", server_default="")
     # The sequence number of the newest message; the next one takes last_seq + 1.
     last_seq: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -59,6 +61,8 @@ class ConversationMember(db.Model):
     conversation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("conversation.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set when they left a group: they keep the history up to then, read nothing newer, send nothing.
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     delivered_seq: Mapped[int] = mapped_column(default=0, server_default="0")
     last_read_seq: Mapped[int] = mapped_column(default=0, server_default="0")
     # Hides my read receipts from the others, and theirs from me.

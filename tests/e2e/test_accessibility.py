@@ -14,6 +14,7 @@ from blueberry.models import MatchedRoom, User
 from blueberry.models.base import utcnow
 from blueberry.services import book as catalog
 from blueberry.services import chat, message_requests, notifications
+from blueberry.services import meeting as meetings
 from blueberry.services.conversation import start_direct
 from tests.e2e.conftest import sign_in
 
@@ -48,8 +49,14 @@ def signed_in_paths(make_user):
     chat.post_message(conversation.id, mina.id, "b", "Hi Jun")
     message_requests.send(ara, "mina", "Hi, can we talk?", per_day=20)
     notifications.notify(mina, "Welcome to Blueberry")
+    starts = now + timedelta(days=2)
+    club = meetings.create(jun, meetings.MeetingForm(
+        book=catalog.bestsellers(1)[0], title="Reading together", description="Part one.", starts_at=starts,
+        ends_at=starts + timedelta(hours=2), capacity=4, online=False, place="Café Blue"))  # fmt: skip
+    meetings.join(club, mina)
     db.session.commit()
     return [
+        "/meetings", "/meetings/new", f"/meetings/{club.id}",
         "/books", "/books?q=한강", "/books?category=에세이", f"/books/{catalog.bestsellers(1)[0].isbn13}", "/ops/runs",
         f"/rooms/{room.id}", f"/rooms/{ended.id}",
         "/", "/match", "/conversations", f"/conversations/{conversation.id}", "/conversations/requests",
