@@ -44,6 +44,8 @@ class Meeting(db.Model):
     online: Mapped[bool] = mapped_column(default=False, server_default=false())
     place: Mapped[str] = mapped_column(String(200), default="", server_default="")  # an address, when not online
     status: Mapped[str] = mapped_column(String(10), default="scheduled", server_default="scheduled")
+    # The last moment of its life it reached ("", lobby, start, ending, end): each is handled once.
+    moment: Mapped[str] = mapped_column(String(10), default="", server_default="")
     conversation_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("conversation.id"), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -65,6 +65,8 @@ ROOM_KEEP = "room.keep"  # one member would like to keep in touch
 ROOM_KEPT = "room.kept"  # both would: their conversation is open
 ROOM_NO_MIC = "room.no_mic"  # the other member's microphone could not start
 
+MEETING_STATE = "meeting.state"  # on a meeting's conversation: its phase changed (lobby, live, ending, ended)
+
 STREAM_MAXLEN = 500
 STREAM_TTL_S = 7 * 24 * 3600
 

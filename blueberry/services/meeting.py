@@ -20,7 +20,7 @@ from blueberry.extensions import db
 from blueberry.models import Book, Category, Conversation, Meeting, MeetingParticipant, User
 from blueberry.models.base import utcnow
 from blueberry.models.meeting import MAX_CAPACITY, MIN_CAPACITY
-from blueberry.services import notifications
+from blueberry.services import meeting_lifecycle, notifications
 from blueberry.services.errors import FieldError
 
 MIN_LENGTH, MAX_LENGTH = timedelta(minutes=30), timedelta(hours=6)
@@ -73,6 +73,7 @@ def create(leader: User, form: MeetingForm) -> Meeting:
     db.session.flush()
     db.session.add(MeetingParticipant(meeting_id=meeting.id, user_id=leader.id, role="leader", state="going"))
     db.session.flush()
+    meeting_lifecycle.schedule_moments(meeting)
     return meeting
 
 
@@ -115,6 +116,7 @@ def cancel(meeting: Meeting, user: User) -> bool:
         return False
     meeting.status, meeting.updated_at = "cancelled", utcnow()
     db.session.flush()
+    meeting_lifecycle.unschedule_moments(meeting)
     link = url_for("meeting.detail", meeting_id=meeting.id)
     for person in people(meeting.id, ACTIVE):
         if person.id != user.id:

@@ -28,6 +28,7 @@ def upgrade():
     sa.Column('online', sa.Boolean(), server_default=sa.false(), nullable=False),
     sa.Column('place', sa.String(length=200), server_default='', nullable=False),
     sa.Column('status', sa.String(length=10), server_default='scheduled', nullable=False),
+    sa.Column('moment', sa.String(length=10), server_default='', nullable=False),
     sa.Column('conversation_id', sa.Uuid(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
