@@ -190,6 +190,8 @@ class Config:
 
     # No hoarding: at most this many upcoming meetings a person is going to (or waiting for).
     MEETINGS_GOING_MAX = int(os.environ.get("MEETINGS_GOING_MAX", "10"))
+    # How long the first person waiting may take a freed place before it passes on.
+    MEETING_OFFER_S = int(os.environ.get("MEETING_OFFER_S", "900"))
     # How often the sweep looks for meeting moments whose timed job never ran.
     MEETING_SWEEP_EVERY_S = int(os.environ.get("MEETING_SWEEP_EVERY_S", "60"))
 

@@ -1,9 +1,10 @@
-"""Meetings' timed moments (lobby, start, ending, end) and the sweep that catches missed ones."""
+"""Meetings' timed work: their moments (lobby, start, ending, end), offered places that lapse,
+and the sweep that catches what a lost job missed."""
 
 import logging
 
 from blueberry.extensions import db
-from blueberry.services import meeting_lifecycle
+from blueberry.services import meeting_lifecycle, meeting_waitlist
 
 log = logging.getLogger(__name__)
 
@@ -15,10 +16,21 @@ def reach_moment(meeting_id: int, moment: str) -> bool:
     return handled
 
 
+def expire_offer(meeting_id: int, user_id: int) -> bool:
+    """The timed job of an offered place: unanswered after its time, it passes to the next."""
+    expired = meeting_waitlist.expire(meeting_id, user_id)
+    db.session.commit()
+    return expired
+
+
 def sweep_meetings() -> int:
-    """Moments whose time passed while their job did not run (a worker or Redis was down)."""
+    """Moments and offers whose time passed while their job did not run (a worker or Redis was
+    down)."""
     handled = meeting_lifecycle.sweep()
     db.session.commit()
+    for meeting_id, user_id in meeting_waitlist.lapsed_offers():
+        handled += meeting_waitlist.expire(meeting_id, user_id)
+        db.session.commit()
     if handled:
         log.warning("the meeting sweep handled %d missed moments", handled)
     return handled

@@ -38,8 +38,9 @@ def periodic_jobs(config) -> list[PeriodicJob]:
             "purge-stale-state", "blueberry.jobs.maintenance.purge_stale_state", config["SESSION_PURGE_EVERY_S"]
         ),
         PeriodicJob("sweep-matching", "blueberry.jobs.matching.sweep_matching", config["MATCH_SWEEP_EVERY_S"]),
-        PeriodicJob("sweep-meetings", "blueberry.jobs.meeting.sweep_meetings", config["MEETING_SWEEP_EVERY_S"],
-                    queue="alarms"),  # fmt: skip
+        PeriodicJob(
+            "sweep-meetings", "blueberry.jobs.meeting.sweep_meetings", config["MEETING_SWEEP_EVERY_S"], queue="alarms"
+        ),  # fmt: skip
         *_catalog_jobs(config),
     ]
 

@@ -1,7 +1,8 @@
 """Book-club meetings: a leader, a book, a time, a place, and the people going.
 
 A meeting owns its chat: `conversation_id` points at a Conversation of kind `meeting` whose
-members follow the going participants. `going` counts them so that taking a place is one
+members follow the going participants. `going` counts the places taken (by people going, and
+by a waitlisted person holding an offer for a freed place), so that taking one is a single
 conditional UPDATE (`going < capacity`), which no two people can both win.
 """
 
@@ -73,5 +74,7 @@ class MeetingParticipant(db.Model):
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # When they last asked for a place: the waitlist is served in this order.
     state_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A waitlisted person offered a freed place holds it until then (accept, decline, or it lapses).
+    offer_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()

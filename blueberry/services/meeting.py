@@ -9,18 +9,19 @@ of twenty people asking for the last place at once, exactly one row update succe
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from blueberry import clock
 from blueberry.extensions import db
+from blueberry.links import path_for
 from blueberry.models import Book, Category, Conversation, Meeting, MeetingParticipant, User
-from blueberry.models.base import utcnow
 from blueberry.models.meeting import MAX_CAPACITY, MIN_CAPACITY
-from blueberry.services import meeting_lifecycle, notifications
+from blueberry.services import meeting_lifecycle, meeting_waitlist, notifications
 from blueberry.services.errors import FieldError
 
 MIN_LENGTH, MAX_LENGTH = timedelta(minutes=30), timedelta(hours=6)
@@ -43,7 +44,7 @@ class MeetingForm:
 
 def check(form: MeetingForm, now: datetime | None = None) -> None:
     """FieldError for the first rule the form breaks."""
-    now = now or utcnow()
+    now = now or clock.now()
     if not form.title.strip():
         raise FieldError("title", _l("Give the meeting a name."))
     if form.starts_at <= now:
@@ -80,7 +81,7 @@ def create(leader: User, form: MeetingForm) -> Meeting:
 def join(meeting: Meeting, user: User) -> str:
     """Ask for a place: "going", or "waitlisted" when the meeting is full. FieldError when the
     meeting is over or cancelled, the person was removed from it, or has too many meetings."""
-    now = utcnow()
+    now = clock.now()
     if meeting.status != "scheduled" or meeting.ends_at <= now:
         raise FieldError("meeting", _l("This meeting is not taking anyone any more."))
     mine = participant(meeting.id, user.id)
@@ -90,22 +91,70 @@ def join(meeting: Meeting, user: User) -> str:
         raise FieldError("meeting", _l("The leader removed you from this meeting."))
     _check_room_in_schedule(user.id)
     mine = mine or _new_participant(meeting.id, user.id)
-    mine.state, mine.state_at = ("going" if _take_place(meeting.id) else "waitlisted"), now
+    mine.state, mine.state_at = ("going" if meeting_waitlist.take_place(meeting.id) else "waitlisted"), now
     db.session.flush()
     return mine.state
 
 
 def leave(meeting: Meeting, user: User) -> None:
-    """Give up a place (or a spot on the waitlist). The leader hands the lead over or cancels."""
+    """Give up a place (or a spot on the waitlist, or an offered place); a freed place is
+    offered to the next person waiting. The leader hands the lead over or cancels."""
     mine = participant(meeting.id, user.id)
     if mine is None or mine.state not in ACTIVE:
         return
     if mine.role == "leader":
         raise FieldError("meeting", _l("You lead this meeting: cancel it instead."))
-    if mine.state == "going":
-        db.session.execute(update(Meeting).where(Meeting.id == meeting.id).values(going=Meeting.going - 1))
-    mine.state, mine.state_at = "left", utcnow()
+    _drop(meeting, mine, "left")
+
+
+def remove(meeting: Meeting, leader: User, user_id: int) -> None:
+    """The leader removes someone (going or waiting); they cannot join this meeting again."""
+    _check_leader(meeting, leader)
+    row = participant(meeting.id, user_id)
+    if row is None or row.role == "leader" or row.state not in ACTIVE:
+        raise FieldError("meeting", _l("That person is not in this meeting."))
+    _drop(meeting, row, "removed")
+    person = db.session.get(User, user_id)
+    with force_locale(person.language):
+        title = _("The leader of “%(title)s” removed you from it.", title=meeting.title)
+    notifications.notify(person, title, link=path_for("meeting.index"), kind="meeting")
+
+
+def hand_over(meeting: Meeting, leader: User, user_id: int) -> None:
+    """Make someone going the leader; the old leader stays, as a member."""
+    _check_leader(meeting, leader)
+    row = participant(meeting.id, user_id)
+    if row is None or row.state != "going" or row.user_id == leader.id:
+        raise FieldError("meeting", _l("Only someone going can lead the meeting."))
+    participant(meeting.id, leader.id).role, row.role = "member", "leader"
+    meeting.leader_id, meeting.updated_at = user_id, clock.now()
     db.session.flush()
+    person = db.session.get(User, user_id)
+    with force_locale(person.language):
+        title = _("You lead “%(title)s” now.", title=meeting.title)
+    notifications.notify(person, title, link=path_for("meeting.detail", meeting_id=meeting.id), kind="meeting")
+
+
+def _drop(meeting: Meeting, row: MeetingParticipant, state: str) -> None:
+    """Take `row` out of the meeting (`left` or `removed`); a place it held goes to the next
+    person waiting."""
+    if row.offer_expires_at is not None:  # waitlisted, holding an offered place: it passes on
+        meeting_waitlist.decline(meeting, row)
+        row.state = state
+        db.session.flush()
+        return
+    was_going = row.state == "going"
+    row.state, row.state_at = state, clock.now()
+    db.session.flush()
+    if was_going:
+        meeting_waitlist.release_place(meeting.id)
+        db.session.refresh(meeting)
+        meeting_waitlist.offer_freed_places(meeting)
+
+
+def _check_leader(meeting: Meeting, user: User) -> None:
+    if meeting.leader_id != user.id:
+        raise FieldError("meeting", _l("Only the leader can do that."))
 
 
 def cancel(meeting: Meeting, user: User) -> bool:
@@ -114,27 +163,16 @@ def cancel(meeting: Meeting, user: User) -> bool:
         raise FieldError("meeting", _l("Only the leader can cancel the meeting."))
     if meeting.status != "scheduled":
         return False
-    meeting.status, meeting.updated_at = "cancelled", utcnow()
+    meeting.status, meeting.updated_at = "cancelled", clock.now()
     db.session.flush()
     meeting_lifecycle.unschedule_moments(meeting)
-    link = url_for("meeting.detail", meeting_id=meeting.id)
+    link = path_for("meeting.detail", meeting_id=meeting.id)
     for person in people(meeting.id, ACTIVE):
         if person.id != user.id:
             with force_locale(person.language):
                 title = _("“%(title)s” was cancelled.", title=meeting.title)
             notifications.notify(person, title, link=link, kind="meeting")
     return True
-
-
-def _take_place(meeting_id: int) -> bool:
-    """One place, if one is free: the UPDATE only matches while `going < capacity`."""
-    result = db.session.execute(
-        update(Meeting)
-        .where(Meeting.id == meeting_id, Meeting.going < Meeting.capacity)
-        .values(going=Meeting.going + 1)
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount == 1
 
 
 def _new_participant(meeting_id: int, user_id: int) -> MeetingParticipant:
@@ -164,7 +202,7 @@ def upcoming_count(user_id: int) -> int:
             MeetingParticipant.user_id == user_id,
             MeetingParticipant.state.in_(ACTIVE),
             Meeting.status == "scheduled",
-            Meeting.ends_at > utcnow(),
+            Meeting.ends_at > clock.now(),
         )  # fmt: skip
     )
 
@@ -196,7 +234,7 @@ def people(meeting_id: int, states: tuple[str, ...]) -> list[User]:
 
 def upcoming(category: str | None = None, book_id: int | None = None, limit: int = 50) -> list[Meeting]:
     """Scheduled meetings that have not ended, soonest first."""
-    query = select(Meeting).where(Meeting.status == "scheduled", Meeting.ends_at > utcnow())
+    query = select(Meeting).where(Meeting.status == "scheduled", Meeting.ends_at > clock.now())
     if category:
         query = query.join(Book, Book.id == Meeting.book_id).join(Category).where(Category.name == category)
     if book_id:
@@ -210,7 +248,7 @@ def mine(user_id: int) -> list[tuple[Meeting, MeetingParticipant]]:
         select(Meeting, MeetingParticipant)
         .join(MeetingParticipant, MeetingParticipant.meeting_id == Meeting.id)
         .where(
-            MeetingParticipant.user_id == user_id, MeetingParticipant.state.in_(ACTIVE), Meeting.ends_at > utcnow()
+            MeetingParticipant.user_id == user_id, MeetingParticipant.state.in_(ACTIVE), Meeting.ends_at > clock.now()
         )  # fmt: skip
         .order_by(Meeting.starts_at)
     )
@@ -223,7 +261,7 @@ def categories() -> list[str]:
         select(Category.name)
         .join(Book, Book.category_id == Category.id)
         .join(Meeting, Meeting.book_id == Book.id)
-        .where(Meeting.status == "scheduled", Meeting.ends_at > utcnow())
+        .where(Meeting.status == "scheduled", Meeting.ends_at > clock.now())
         .distinct()
         .order_by(Category.name)
     )

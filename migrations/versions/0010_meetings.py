@@ -55,6 +55,7 @@ def upgrade():
     sa.Column('state', sa.String(length=10), server_default='going', nullable=False),
     sa.Column('joined_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('state_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('offer_expires_at', sa.DateTime(timezone=True), nullable=True),
     sa.CheckConstraint("role IN ('leader', 'member')", name=op.f('ck_meeting_participant_role_known')),
     sa.CheckConstraint("state IN ('going', 'waitlisted', 'left', 'removed')", name=op.f('ck_meeting_participant_state_known')),
     sa.ForeignKeyConstraint(['meeting_id'], ['meeting.id'], name=op.f('fk_meeting_participant_meeting_id_meeting'), ondelete='CASCADE'),

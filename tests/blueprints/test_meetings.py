@@ -97,7 +97,8 @@ def test_join_a_place_then_the_waitlist_and_leave(client, make_user, book):
     meetings.leave(meeting, jun)
     db.session.commit()
     db.session.refresh(meeting)
-    assert meeting.going == 1 and meetings.participant(meeting.id, jun.id).state == "left"
+    assert meetings.participant(meeting.id, jun.id).state == "left"
+    assert meeting.going == 2 and meetings.participant(meeting.id, ara.id).offer_expires_at  # held for Ara
     with pytest.raises(meetings.FieldError, match="cancel it instead"):
         meetings.leave(meeting, leader)
 
@@ -185,3 +186,34 @@ def test_participants_listed_leader_first(make_user, book):
     db.session.commit()
     assert [p.user.username for p in meetings.participants(meeting.id)] == ["mina", "jun"]
     assert db.session.scalar(select(MeetingParticipant.role).where(MeetingParticipant.user_id == leader.id)) == "leader"
+
+
+def test_offer_and_leader_powers_over_http(client, make_user, book):
+    leader, jun, ara = make_user("mina"), make_user("jun", gender="male"), make_user("ara")
+    meeting = open_meeting(leader, book, capacity=2)
+    meetings.join(meeting, jun)
+    meetings.join(meeting, ara)
+    db.session.commit()
+    login(client, "jun")
+    token = get_csrf(client, f"/meetings/{meeting.id}")
+    base = f"/meetings/{meeting.id}/participants/{ara.id}"
+    assert client.post(f"{base}/remove", data={"csrf_token": token}).status_code == 404  # not his meeting to run
+    client.post(f"/meetings/{meeting.id}/leave", data={"csrf_token": token})
+    client.post("/auth/logout", data={"csrf_token": token})
+    login(client, "ara")
+    page = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
+    assert "A place opened up for you." in page and "data-countdown-to" in page
+    token = get_csrf(client, f"/meetings/{meeting.id}")
+    assert client.post(f"/meetings/{meeting.id}/offer/maybe", data={"csrf_token": token}).status_code == 404
+    taken = client.post(f"/meetings/{meeting.id}/offer/accept", data={"csrf_token": token}, headers=HTMX)
+    assert taken.status_code == 204 and meetings.participant(meeting.id, ara.id).state == "going"
+    client.post("/auth/logout", data={"csrf_token": token})
+    login(client, "mina")
+    token = get_csrf(client, f"/meetings/{meeting.id}")
+    assert "Make leader" in client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
+    assert client.post(f"{base}/crown", data={"csrf_token": token}).status_code == 404
+    assert client.post(f"{base}/lead", data={"csrf_token": token}).status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Meeting, meeting.id).leader_id == ara.id
+    refused = client.post(f"/meetings/{meeting.id}/participants/{jun.id}/remove", data={"csrf_token": token})
+    assert refused.status_code == 404  # she no longer leads

@@ -17,6 +17,7 @@ from blueberry.htmx import add_vary_hx_request, go, is_htmx
 from blueberry.models import Meeting
 from blueberry.services import book as catalog
 from blueberry.services import meeting as meetings
+from blueberry.services import meeting_waitlist
 from blueberry.services.book_search import search
 from blueberry.services.errors import FieldError
 
@@ -94,8 +95,9 @@ def _meeting_data(form: MeetingForm, book) -> meetings.MeetingForm:
 @login_required
 def detail(meeting_id: int):
     meeting = _meeting_or_404(meeting_id)
+    mine = meetings.participant(meeting.id, current_user.id)
     return render_template(
-        "meeting/detail.html", meeting=meeting, mine=meetings.participant(meeting.id, current_user.id),
+        "meeting/detail.html", meeting=meeting, mine=mine, offer=meeting_waitlist.holds_offer(mine),
         going=meetings.participants(meeting.id, "going"), waiting=meetings.participants(meeting.id, "waitlisted"),
     )  # fmt: skip
 
@@ -125,6 +127,45 @@ def leave(meeting_id: int):
         return _refused(meeting, str(error.message))
     db.session.commit()
     return _back(meeting, _("You left the meeting."))
+
+
+@bp.post("/meetings/<int:meeting_id>/offer/<answer>")
+@login_required
+def answer_offer(meeting_id: int, answer: str):
+    """Take, or let go, a place offered from the waitlist."""
+    meeting = _meeting_or_404(meeting_id)
+    mine = meetings.participant(meeting.id, current_user.id)
+    if answer not in ("accept", "decline") or mine is None:
+        abort(404)
+    try:
+        if answer == "accept":
+            meeting_waitlist.accept(meeting, mine)
+        else:
+            meeting_waitlist.decline(meeting, mine)
+    except FieldError as error:
+        db.session.rollback()
+        return _refused(meeting, str(error.message))
+    db.session.commit()
+    return _back(meeting, _("You are going.") if answer == "accept" else _("The place goes to the next person."))
+
+
+@bp.post("/meetings/<int:meeting_id>/participants/<int:user_id>/<action>")
+@login_required
+def manage(meeting_id: int, user_id: int, action: str):
+    """The leader's powers over a participant: remove them, or hand them the lead."""
+    meeting = _meeting_or_404(meeting_id)
+    if meeting.leader_id != current_user.id or action not in ("remove", "lead"):
+        abort(404)
+    try:
+        if action == "remove":
+            meetings.remove(meeting, current_user, user_id)
+        else:
+            meetings.hand_over(meeting, current_user, user_id)
+    except FieldError as error:
+        db.session.rollback()
+        return _refused(meeting, str(error.message))
+    db.session.commit()
+    return _back(meeting, _("Removed.") if action == "remove" else _("They lead the meeting now."))
 
 
 @bp.post("/meetings/<int:meeting_id>/cancel")
