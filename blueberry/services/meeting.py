@@ -78,6 +78,32 @@ def create(leader: User, form: MeetingForm) -> Meeting:
     return meeting
 
 
+def update(meeting: Meeting, leader: User, form: MeetingForm) -> None:
+    """The leader changes the meeting (until its lobby opens): its timed moments follow the new
+    time, more places go to the people waiting, and everyone in it is told."""
+    _check_leader(meeting, leader)
+    if meeting_lifecycle.phase(meeting) != "before":
+        raise FieldError("meeting", _l("The meeting can no longer be changed: its room is open."))
+    check(form)
+    if form.capacity < meeting.going:
+        raise FieldError("capacity", _l("%(n)d places are taken already.", n=meeting.going))
+    meeting.book_id, meeting.title, meeting.description = (
+        form.book.id,
+        form.title.strip()[:100],
+        form.description.strip(),
+    )
+    meeting.starts_at, meeting.ends_at, meeting.capacity = form.starts_at, form.ends_at, form.capacity
+    meeting.online, meeting.place = form.online, "" if form.online else form.place.strip()[:200]
+    meeting.updated_at = clock.now()
+    db.session.get(Conversation, meeting.conversation_id).title = meeting.title
+    db.session.flush()
+    meeting_lifecycle.schedule_moments(meeting)
+    meeting_waitlist.offer_freed_places(meeting)
+    _tell_everyone(
+        meeting, leader, lambda: _("“%(title)s” changed: have a look at the new details.", title=meeting.title)
+    )
+
+
 def join(meeting: Meeting, user: User) -> str:
     """Ask for a place: "going", or "waitlisted" when the meeting is full. FieldError when the
     meeting is over or cancelled, the person was removed from it, or has too many meetings."""
@@ -166,13 +192,18 @@ def cancel(meeting: Meeting, user: User) -> bool:
     meeting.status, meeting.updated_at = "cancelled", clock.now()
     db.session.flush()
     meeting_lifecycle.unschedule_moments(meeting)
+    _tell_everyone(meeting, user, lambda: _("“%(title)s” was cancelled.", title=meeting.title))
+    return True
+
+
+def _tell_everyone(meeting: Meeting, but: User, words) -> None:
+    """A notification to everyone going or waiting (but the one who acted), in their language."""
     link = path_for("meeting.detail", meeting_id=meeting.id)
     for person in people(meeting.id, ACTIVE):
-        if person.id != user.id:
+        if person.id != but.id:
             with force_locale(person.language):
-                title = _("“%(title)s” was cancelled.", title=meeting.title)
+                title = words()
             notifications.notify(person, title, link=link, kind="meeting")
-    return True
 
 
 def _new_participant(meeting_id: int, user_id: int) -> MeetingParticipant:

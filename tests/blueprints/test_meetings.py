@@ -8,10 +8,12 @@ from sqlalchemy import select
 
 from blueberry.extensions import db
 from blueberry.jobs import book as book_jobs
+from blueberry.jobs import get_queue
 from blueberry.models import Conversation, Meeting, MeetingParticipant, Notification
 from blueberry.models.base import utcnow
 from blueberry.services import book as catalog
 from blueberry.services import meeting as meetings
+from blueberry.services.meeting_lifecycle import moment_job_id
 from tests.conftest import get_csrf, login
 
 HTMX = {"HX-Request": "true"}
@@ -217,3 +219,38 @@ def test_offer_and_leader_powers_over_http(client, make_user, book):
     assert db.session.get(Meeting, meeting.id).leader_id == ara.id
     refused = client.post(f"/meetings/{meeting.id}/participants/{jun.id}/remove", data={"csrf_token": token})
     assert refused.status_code == 404  # she no longer leads
+
+
+def test_the_leader_changes_the_meeting_and_everyone_is_told(app, client, make_user, book, rdb):
+    leader, jun, ara = make_user("mina", timezone="Asia/Seoul"), make_user("jun", gender="male"), make_user("ara")
+    meeting = open_meeting(leader, book, capacity=2)
+    meetings.join(meeting, jun)
+    meetings.join(meeting, ara)  # waiting
+    db.session.commit()
+    login(client, "jun")
+    assert client.get(f"/meetings/{meeting.id}/edit").status_code == 404  # not the leader
+    client.post("/auth/logout", data={"csrf_token": get_csrf(client, "/meetings")})
+    login(client, "mina")
+    form = client.get(f"/meetings/{meeting.id}/edit").get_data(as_text=True)
+    assert 'value="채식주의자 읽기"' in form and f'value="{book.isbn13}" checked' in form
+    token = get_csrf(client, f"/meetings/{meeting.id}/edit")
+    day = (datetime.now(UTC) + timedelta(days=5)).date().isoformat()
+    data = form_data(token, book, title="Moved night", day=day, start="20:00", capacity="1")
+    refused = client.post(f"/meetings/{meeting.id}/edit", data=data)
+    assert refused.status_code == 422 and "Number must be between 2 and 50." in refused.get_data(as_text=True)
+    data["capacity"] = "3"
+    assert client.post(f"/meetings/{meeting.id}/edit", data=data).status_code == 303
+    db.session.expire_all()
+    changed = db.session.get(Meeting, meeting.id)
+    assert changed.title == "Moved night" and changed.starts_at.hour == 11 and changed.capacity == 3  # 20:00 KST
+    assert meetings.participant(meeting.id, ara.id).offer_expires_at is not None  # the new place is offered
+    told = db.session.scalars(select(Notification.user_id).where(Notification.title.contains("changed"))).all()
+    assert sorted(told) == sorted([jun.id, ara.id])
+    registry = get_queue("alarms").scheduled_job_registry
+    assert registry.get_scheduled_time(moment_job_id(meeting.id, "start")) == changed.starts_at
+    app.extensions["bb_clock"] = lambda: changed.starts_at - timedelta(minutes=5)  # the lobby is open
+    try:
+        late = client.post(f"/meetings/{meeting.id}/edit", data=data)
+        assert late.status_code == 422 and "can no longer be changed" in late.get_data(as_text=True)
+    finally:
+        del app.extensions["bb_clock"]

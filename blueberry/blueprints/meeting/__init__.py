@@ -59,6 +59,36 @@ def new():
     return render_template("meeting/new.html", form=form, **_book_choice(form)), status
 
 
+@bp.route("/meetings/<int:meeting_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(meeting_id: int):
+    meeting = _meeting_or_404(meeting_id)
+    if meeting.leader_id != current_user.id:
+        abort(404)
+    form = MeetingForm(data=_form_values(meeting) if request.method == "GET" else None)
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            meetings.update(meeting, current_user, _meeting_data(form, _chosen_book(form)))
+        except FieldError as error:
+            db.session.rollback()
+            apply_field_error(form, error)
+        else:
+            db.session.commit()
+            return _back(meeting, _("Saved. Everyone in the meeting was told."))
+    status = 422 if form.errors else 200
+    return render_template("meeting/new.html", form=form, meeting=meeting, **_book_choice(form)), status
+
+
+def _form_values(meeting: Meeting) -> dict:
+    """The meeting as its form shows it: the day and time in the leader's zone."""
+    starts = meeting.starts_at.astimezone(ZoneInfo(current_user.timezone))
+    return {
+        "book": meeting.book.isbn13, "title": meeting.title, "description": meeting.description,
+        "day": starts.date(), "start": starts.time(), "capacity": meeting.capacity, "online": meeting.online,
+        "place": meeting.place, "duration": int((meeting.ends_at - meeting.starts_at).total_seconds() // 60),
+    }  # fmt: skip
+
+
 @bp.get("/meetings/new/books")
 @login_required
 def book_options():
