@@ -254,3 +254,23 @@ def test_the_leader_changes_the_meeting_and_everyone_is_told(app, client, make_u
         assert late.status_code == 422 and "can no longer be changed" in late.get_data(as_text=True)
     finally:
         del app.extensions["bb_clock"]
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        (timedelta(hours=1), "The room opens at"),
+        (timedelta(minutes=5), "The room is open: people are gathering."),
+        (timedelta(minutes=-5), "Live now."),
+        (timedelta(hours=-3), "This meeting has ended."),
+    ],
+)
+def test_the_page_says_where_the_meeting_stands(app, client, make_user, book, case):
+    before_start, words = case
+    meeting = open_meeting(make_user("mina"), book)
+    login(client, "mina")
+    app.extensions["bb_clock"] = lambda: meeting.starts_at - before_start
+    try:
+        assert words in client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
+    finally:
+        del app.extensions["bb_clock"]

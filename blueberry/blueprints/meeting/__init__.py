@@ -17,7 +17,7 @@ from blueberry.htmx import add_vary_hx_request, go, is_htmx
 from blueberry.models import Meeting
 from blueberry.services import book as catalog
 from blueberry.services import meeting as meetings
-from blueberry.services import meeting_waitlist
+from blueberry.services import meeting_lifecycle, meeting_waitlist
 from blueberry.services.book_search import search
 from blueberry.services.errors import FieldError
 
@@ -128,6 +128,7 @@ def detail(meeting_id: int):
     mine = meetings.participant(meeting.id, current_user.id)
     return render_template(
         "meeting/detail.html", meeting=meeting, mine=mine, offer=meeting_waitlist.holds_offer(mine),
+        phase=meeting_lifecycle.phase(meeting), lobby_at=meeting.starts_at - meeting_lifecycle.LOBBY_OPENS,
         going=meetings.participants(meeting.id, "going"), waiting=meetings.participants(meeting.id, "waitlisted"),
     )  # fmt: skip
 
