@@ -14,6 +14,9 @@ INTERNAL_ERROR = "internal_error"
 NOT_STORED = "not_stored"
 BAD_UP_TO_SEQ = "bad_up_to_seq"
 BLOCKED = "blocked"
+MEETING_NOT_STARTED = "meeting_not_started"
+MEETING_ENDED = "meeting_ended"
+NOT_A_MEMBER = "not_a_member"
 # matching
 PROFILE_INCOMPLETE = "profile_incomplete"
 BAD_LOCATION = "bad_location"
@@ -33,6 +36,9 @@ MESSAGES = {
     NOT_STORED: "Your message was not sent. Try again.",
     BAD_UP_TO_SEQ: "up_to_seq must be a sequence number.",
     BLOCKED: "You cannot send messages in this conversation: one of you blocked the other.",
+    MEETING_NOT_STARTED: "The meeting has not started: its room takes messages from its start.",
+    MEETING_ENDED: "The meeting has ended (or was cancelled): its room is read-only.",
+    NOT_A_MEMBER: "You left this conversation: you cannot send to it.",
     PROFILE_INCOMPLETE: "Add your age and gender in your profile first.",
     BAD_LOCATION: "lat and lon must be numbers within range.",
     BAD_MATCH_ID: "match_id must be the id of your offer.",

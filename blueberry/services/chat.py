@@ -276,7 +276,7 @@ _MEMBERS = (
     )
     .join(_user, _user.c.id == _member.c.user_id)
     .join(_conversation, _conversation.c.id == _member.c.conversation_id)
-    .where(_member.c.conversation_id.in_(bindparam("ids", expanding=True)))
+    .where(_member.c.conversation_id.in_(bindparam("ids", expanding=True)), _member.c.left_at.is_(None))
 )
 _ADD_SEQ = (  # the row lock orders concurrent senders (PostgreSQL; SQLite writes serially)
     update(_conversation)
@@ -311,6 +311,7 @@ _UNREAD = (  # per user and conversation: messages from others after what the us
     .join(_conversation, _conversation.c.id == _member.c.conversation_id)
     .where(_member.c.user_id.in_(bindparam("ids", expanding=True)), _message.c.sender_id != _member.c.user_id)
     .where(_message.c.seq > _member.c.last_read_seq, _message.c.is_deleted.is_(False))
+    .where(_member.c.left_at.is_(None))  # …in conversations they have not left
     # …not from someone the user blocked, nor, in a direct conversation, from someone who blocked them
     .where(~exists().where(_block.c.blocker_id == _member.c.user_id, _block.c.blocked_id == _message.c.sender_id))
     .where(

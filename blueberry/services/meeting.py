@@ -21,7 +21,7 @@ from blueberry.extensions import db
 from blueberry.links import path_for
 from blueberry.models import Book, Category, Conversation, Meeting, MeetingParticipant, User
 from blueberry.models.meeting import MAX_CAPACITY, MIN_CAPACITY
-from blueberry.services import meeting_lifecycle, meeting_waitlist, notifications
+from blueberry.services import meeting_chat, meeting_lifecycle, meeting_waitlist, notifications
 from blueberry.services.errors import FieldError
 
 MIN_LENGTH, MAX_LENGTH = timedelta(minutes=30), timedelta(hours=6)
@@ -73,7 +73,7 @@ def create(leader: User, form: MeetingForm) -> Meeting:
     db.session.add(meeting)
     db.session.flush()
     db.session.add(MeetingParticipant(meeting_id=meeting.id, user_id=leader.id, role="leader", state="going"))
-    db.session.flush()
+    meeting_chat.enter(meeting, leader.id)
     meeting_lifecycle.schedule_moments(meeting)
     return meeting
 
@@ -119,6 +119,8 @@ def join(meeting: Meeting, user: User) -> str:
     mine = mine or _new_participant(meeting.id, user.id)
     mine.state, mine.state_at = ("going" if meeting_waitlist.take_place(meeting.id) else "waitlisted"), now
     db.session.flush()
+    if mine.state == "going":
+        meeting_chat.enter(meeting, user.id)
     return mine.state
 
 
@@ -173,6 +175,7 @@ def _drop(meeting: Meeting, row: MeetingParticipant, state: str) -> None:
     row.state, row.state_at = state, clock.now()
     db.session.flush()
     if was_going:
+        meeting_chat.leave(meeting, row.user_id)
         meeting_waitlist.release_place(meeting.id)
         db.session.refresh(meeting)
         meeting_waitlist.offer_freed_places(meeting)

@@ -20,7 +20,7 @@ from blueberry.extensions import db
 from blueberry.jobs import schedule_at_on_commit, unschedule_on_commit
 from blueberry.links import path_for
 from blueberry.models import Meeting, MeetingParticipant, User
-from blueberry.services import notifications
+from blueberry.services import meeting_chat, notifications
 from blueberry.services.errors import FieldError
 
 EXPIRE_JOB = "blueberry.jobs.meeting.expire_offer"
@@ -99,6 +99,7 @@ def accept(meeting: Meeting, row: MeetingParticipant | None) -> None:
         raise FieldError("meeting", _l("That offer has lapsed."))
     row.state, row.state_at, row.offer_expires_at = "going", clock.now(), None
     db.session.flush()
+    meeting_chat.enter(meeting, row.user_id)
     unschedule_on_commit(offer_job_id(meeting.id, row.user_id))
 
 

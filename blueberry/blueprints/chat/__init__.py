@@ -42,7 +42,7 @@ from blueberry.realtime.events import (
     session_topic,
 )
 from blueberry.realtime.ws import LiveSocket, check_handshake, guarded
-from blueberry.services import acquaintance, chat, chat_blocks, message_requests, receipts, safety
+from blueberry.services import acquaintance, chat, chat_blocks, meeting_chat, message_requests, receipts, safety
 from blueberry.services import upload as upload_service
 from blueberry.services.accounts import canonical_username
 from blueberry.services.conversation import conversations_of, partner_of, start_direct
@@ -204,7 +204,8 @@ def _refuse_upload(me: ConversationMember, received, data: bytes):
         return render_error(413, _("Your storage is full. Delete older files to send new ones."))
     if not chat.send_allowed(me.user_id, config["CHAT_SENDS_PER_10S"]):
         return render_error(429)
-    if chat_blocks.send_blocked(me.conversation_id, me.user_id):
+    closed = meeting_chat.refusals([chat.Send(me.conversation_id, me.user_id, "", "")])[0]  # a meeting not on now
+    if closed or chat_blocks.send_blocked(me.conversation_id, me.user_id):
         return render_error(403, _("You cannot send messages in this conversation."))
     return None
 

@@ -29,7 +29,7 @@ from blueberry.realtime.events import (
     publish_now,
 )
 from blueberry.realtime.ws import CLOSE_BLOCKED, LiveSocket
-from blueberry.services import chat, chat_blocks, receipts
+from blueberry.services import chat, chat_blocks, meeting_chat, receipts
 from blueberry.services.errors import FieldError
 
 log = logging.getLogger(__name__)
@@ -39,11 +39,13 @@ DELIVERED_GATHER_S = 0.05  # "delivered" may show 50 ms later; it then costs a f
 
 def store_sends(sends: list[chat.Send]) -> list:
     """The send batch: throttled per sender (one Redis round trip), refused where a block
-    closed the conversation (one query), then stored together."""
+    closed the conversation or a meeting is not live (a query each), then stored together."""
     allowed = chat.sends_allowed([send.sender_id for send in sends], current_app.config["CHAT_SENDS_PER_10S"])
     blocked = chat_blocks.sends_blocked(sends)
-    refusals = [chat.SendRefused() if not ok else chat_blocks.SendBlocked() if no else None
-                for ok, no in zip(allowed, blocked, strict=True)]  # fmt: skip
+    meetings = meeting_chat.refusals(sends)
+    refusals = [chat.SendRefused() if not ok else chat_blocks.SendBlocked() if no
+                else meeting_chat.MeetingSendRefused(why) if why else None
+                for ok, no, why in zip(allowed, blocked, meetings, strict=True)]  # fmt: skip
     stored = iter(chat.post_messages([send for send, refusal in zip(sends, refusals, strict=True) if refusal is None]))
     return [next(stored) if refusal is None else refusal for refusal in refusals]
 
@@ -171,6 +173,9 @@ class ConversationConnection(LiveConnection):
             return
         except chat_blocks.SendBlocked:
             self.live.send_error(errors.BLOCKED)
+            return
+        except meeting_chat.MeetingSendRefused as refused:
+            self.live.send_error(refused.code)
             return
         except Exception:  # noqa: BLE001 (the client may retry with the same id: it lands once)
             log.exception("a chat send was not stored")

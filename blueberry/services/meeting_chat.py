@@ -1,0 +1,84 @@
+"""A meeting's conversation: who is in it, and when it takes messages.
+
+Its members follow the people going: joining (or taking an offered place) adds them, leaving
+or being removed marks them `left_at` (they keep what was said until then and get nothing
+newer), in the same transaction as the change of place. It takes messages only while the
+meeting is live, by the clock: a send before the start or after the end is refused with its
+reason, however late a timed job runs.
+"""
+
+import uuid
+
+from sqlalchemy import select, tuple_
+
+from blueberry import clock
+from blueberry.extensions import db
+from blueberry.models import ConversationMember, Meeting
+from blueberry.services import meeting_lifecycle
+
+NOT_STARTED, ENDED, LEFT = "meeting_not_started", "meeting_ended", "not_a_member"
+
+
+class MeetingSendRefused(Exception):
+    """A send to a meeting's conversation that is not taken now; `code` says why."""
+
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+
+def enter(meeting: Meeting, user_id: int) -> None:
+    member = _member(meeting.conversation_id, user_id)
+    if member is None:
+        db.session.add(ConversationMember(conversation_id=meeting.conversation_id, user_id=user_id))
+    else:
+        member.left_at = None
+    db.session.flush()
+
+
+def leave(meeting: Meeting, user_id: int) -> None:
+    member = _member(meeting.conversation_id, user_id)
+    if member is not None and member.left_at is None:
+        member.left_at = clock.now()
+        db.session.flush()
+
+
+def _member(conversation_id: uuid.UUID, user_id: int) -> ConversationMember | None:
+    query = select(ConversationMember).where(
+        ConversationMember.conversation_id == conversation_id, ConversationMember.user_id == user_id
+    )
+    return db.session.scalar(query)
+
+
+def refusals(sends: list) -> list[str | None]:
+    """For each send (conversation_id, sender_id), why a meeting's conversation refuses it now,
+    or None: two queries for a whole batch, none when it holds no meeting conversation."""
+    ids = {send.conversation_id for send in sends}
+    meetings = {
+        m.conversation_id: m for m in db.session.scalars(select(Meeting).where(Meeting.conversation_id.in_(ids)))
+    }
+    if not meetings:
+        return [None] * len(sends)
+    pairs = {(send.conversation_id, send.sender_id) for send in sends if send.conversation_id in meetings}
+    gone = set(
+        db.session.execute(
+            select(ConversationMember.conversation_id, ConversationMember.user_id).where(
+                tuple_(ConversationMember.conversation_id, ConversationMember.user_id).in_(pairs),
+                ConversationMember.left_at.is_not(None),
+            )
+        ).all()
+    )
+    now = clock.now()
+    return [_refusal(meetings.get(send.conversation_id), (send.conversation_id, send.sender_id) in gone, now)
+            for send in sends]  # fmt: skip
+
+
+def _refusal(meeting: Meeting | None, left: bool, now) -> str | None:
+    if meeting is None:
+        return None
+    if left:
+        return LEFT
+    current = meeting_lifecycle.phase(meeting, now)
+    if current in ("before", "lobby"):
+        return NOT_STARTED
+    return ENDED if current != "live" else None
