@@ -68,10 +68,13 @@ def _hidden_direct(row: ConversationRow, hidden: set[int]) -> bool:
 
 
 def _partners(user_id: int, ids: list) -> dict:
+    """The other person of each direct conversation among `ids` (a group has no one "other")."""
     query = (
         select(ConversationMember.conversation_id, User)
         .join(User, User.id == ConversationMember.user_id)
+        .join(Conversation, Conversation.id == ConversationMember.conversation_id)
         .where(ConversationMember.conversation_id.in_(ids), ConversationMember.user_id != user_id)
+        .where(Conversation.kind == "direct")
     )
     return dict(db.session.execute(query).all())
 

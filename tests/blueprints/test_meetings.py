@@ -274,3 +274,14 @@ def test_the_page_says_where_the_meeting_stands(app, client, make_user, book, ca
         assert words in client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
     finally:
         del app.extensions["bb_clock"]
+
+
+def test_the_meeting_conversation_is_named_by_its_title(client, make_user, book):
+    meeting = open_meeting(make_user("mina"), book, title="Tuesday readers")
+    meetings.join(meeting, make_user("jun", gender="male"))
+    db.session.commit()
+    login(client, "jun")
+    listed = client.get("/conversations").get_data(as_text=True)
+    assert "Tuesday readers" in listed and "@mina" not in listed  # not one member picked as "the other"
+    page = client.get(f"/conversations/{meeting.conversation_id}").get_data(as_text=True)
+    assert "<h1>Tuesday readers</h1>" in page and "Block or report" not in page

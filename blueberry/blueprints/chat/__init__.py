@@ -164,6 +164,7 @@ def _page_context(me: ConversationMember, messages: list) -> dict:
         "statuses": {str(mid): status for mid, status in statuses.items()},
         "max_content": chat.MAX_CONTENT,
         "closed": chat_blocks.send_blocked(me.conversation_id, me.user_id),
+        "conversation": db.session.get(Conversation, me.conversation_id),
         "origin": db.session.get(Conversation, me.conversation_id).origin,
         "before": int_arg("before"),
     }
