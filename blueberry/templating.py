@@ -13,7 +13,7 @@ from blueberry import oauth
 from blueberry.forms import LanguageForm, ReportForm
 from blueberry.realtime import userstream
 from blueberry.realtime.events import Cursor
-from blueberry.services import chat, notifications
+from blueberry.services import chat_unread, notifications
 from blueberry.services.profile import initials
 from blueberry.timefmt import init_time_filters
 
@@ -87,7 +87,7 @@ class _LivePage:
 
     @cached_property
     def unread_messages(self) -> int:
-        return chat.unread_total(self.user_id)
+        return chat_unread.unread_total(self.user_id)
 
     @cached_property
     def cursor(self) -> str:

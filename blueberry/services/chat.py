@@ -1,4 +1,5 @@
-"""The chat core: post (exactly once), replay, deletion, unread counts, for any number of members.
+"""The chat core: post (exactly once), replay, deletion, for any number of members (unread
+counts: chat_unread.py; the send path's prebuilt statements: chat_statements.py).
 
 Receipts are positions on the members (receipts.py): storing a message writes nothing per member.
 
@@ -20,15 +21,12 @@ from types import SimpleNamespace
 
 import redis
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Integer, Uuid, any_, bindparam, exists, func, insert, select, text, tuple_, update
-from sqlalchemy.dialects import postgresql
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import func, insert, select, tuple_
 
 from blueberry.aftercommit import defer, on_commit
 from blueberry.extensions import db, get_redis
-from blueberry.models import Attachment, Block, Conversation, ConversationMember, Message, User
-from blueberry.models.base import UTCDateTime, utcnow
+from blueberry.models import Attachment, Block, Conversation, ConversationMember, Message
+from blueberry.models.base import utcnow
 from blueberry.realtime.events import (
     CONVERSATION_UPDATED,
     MESSAGE_DELETED,
@@ -37,6 +35,7 @@ from blueberry.realtime.events import (
     publish_on_commit,
     user_topic,
 )
+from blueberry.services import chat_statements as statements
 from blueberry.services.errors import FieldError
 
 log = logging.getLogger(__name__)
@@ -144,7 +143,7 @@ def _members_of(connection, conversation_ids: set) -> tuple[dict[str, list[int]]
     of group conversations among them): senders are members too."""
     members: dict = defaultdict(list)
     names, groups = {}, set()
-    for cid, kind, uid, *person in connection.execute(_MEMBERS, {"ids": list(conversation_ids)}):
+    for cid, kind, uid, *person in connection.execute(statements.MEMBERS, {"ids": list(conversation_ids)}):
         members[str(cid)].append(uid)
         names[uid] = tuple(person)
         if kind != "direct":
@@ -163,7 +162,7 @@ def _reserve_seqs(connection, conversation_ids: list, now) -> list[int]:
     if connection.dialect.name == "postgresql" and len(in_order) > 1:
         last = _add_seqs_together(connection, in_order, wanted, now)
     else:  # SQLite runs in this process: a statement each costs no round trip
-        last = {cid: connection.execute(_ADD_SEQ, {"cid": cid, "n": wanted[cid], "now": now}).scalar_one()
+        last = {cid: connection.execute(statements.ADD_SEQ, {"cid": cid, "n": wanted[cid], "now": now}).scalar_one()
                 for cid in in_order}  # fmt: skip
     next_seq = {cid: last[cid] - n + 1 for cid, n in wanted.items()}
     seqs = []
@@ -176,8 +175,9 @@ def _reserve_seqs(connection, conversation_ids: list, now) -> list[int]:
 def _add_seqs_together(connection, in_order: list, wanted: Counter, now) -> dict:
     """PostgreSQL: two round trips for all of a batch's conversations, not one each; the first
     locks the rows in id order, as the one-by-one updates would."""
-    connection.execute(_LOCK_CONVERSATIONS, {"ids": in_order})
-    added = connection.execute(_ADD_SEQS, {"ids": in_order, "ns": [wanted[cid] for cid in in_order], "now": now})
+    connection.execute(statements.LOCK_CONVERSATIONS, {"ids": in_order})
+    counts = [wanted[cid] for cid in in_order]
+    added = connection.execute(statements.ADD_SEQS, {"ids": in_order, "ns": counts, "now": now})
     return dict(added.all())
 
 
@@ -224,7 +224,7 @@ def _stored_before(rows: list[dict], created: set) -> dict:
 
 def _insert_messages(connection):
     """INSERT … ON CONFLICT (sender, client id) DO NOTHING RETURNING id, for this database."""
-    return _INSERT_MESSAGES[connection.dialect.name]
+    return statements.INSERT_MESSAGES[connection.dialect.name]
 
 
 def _announce(messages: list[dict], members: dict[str, list[int]], names: dict[int, tuple], groups: set[str]) -> None:
@@ -239,7 +239,7 @@ def _announce(messages: list[dict], members: dict[str, list[int]], names: dict[i
     recipients = list({uid for uids in others.values() for uid in uids})
     connection = db.session.connection()
     unread: dict = defaultdict(dict)
-    for uid, cid, count in connection.execute(_UNREAD, {"ids": recipients}) if recipients else ():
+    for uid, cid, count in connection.execute(statements.UNREAD, {"ids": recipients}) if recipients else ():
         unread[uid][str(cid)] = count
     for data in messages:
         publish_on_commit(conversation_topic(data["conversation_id"]), MESSAGE_NEW, data)
@@ -259,67 +259,6 @@ def _blocks_of_senders(sender_ids: list[int]) -> set[tuple[int, int]]:
         return set()
     query = select(Block.blocker_id, Block.blocked_id).where(Block.blocked_id.in_(set(sender_ids)))
     return set(db.session.connection().execute(query).all())
-
-
-# The send path runs prebuilt Core statements: no unit of work, and compiled once.
-_conversation, _message, _member, _user = (
-    Conversation.__table__, Message.__table__, ConversationMember.__table__, User.__table__,
-)  # fmt: skip
-_MEMBERS = (
-    select(
-        _member.c.conversation_id,
-        _conversation.c.kind,
-        _member.c.user_id,
-        _user.c.display_name,
-        _user.c.username,
-        _user.c.photo_name,
-    )
-    .join(_user, _user.c.id == _member.c.user_id)
-    .join(_conversation, _conversation.c.id == _member.c.conversation_id)
-    .where(_member.c.conversation_id.in_(bindparam("ids", expanding=True)), _member.c.left_at.is_(None))
-)
-_ADD_SEQ = (  # the row lock orders concurrent senders (PostgreSQL; SQLite writes serially)
-    update(_conversation)
-    .where(_conversation.c.id == bindparam("cid"))
-    .values(last_seq=_conversation.c.last_seq + bindparam("n"), updated_at=bindparam("now"))
-    .returning(_conversation.c.last_seq)
-)
-_LOCK_CONVERSATIONS = (  # PostgreSQL: `= ANY(array)` keeps one statement text for any batch size
-    select(_conversation.c.id)
-    .where(_conversation.c.id == any_(bindparam("ids", type_=postgresql.ARRAY(Uuid))))
-    .order_by(_conversation.c.id)
-    .with_for_update()
-)
-_ADD_SEQS = text(
-    "UPDATE conversation SET last_seq = conversation.last_seq + wanted.n, updated_at = :now"
-    " FROM unnest(:ids, :ns) AS wanted(id, n) WHERE conversation.id = wanted.id"
-    " RETURNING conversation.id, conversation.last_seq"
-).bindparams(
-    bindparam("ids", type_=postgresql.ARRAY(Uuid)), bindparam("ns", type_=postgresql.ARRAY(Integer)),
-    bindparam("now", type_=UTCDateTime),
-).columns(id=Uuid, last_seq=Integer)  # fmt: skip
-_INSERT_MESSAGES = {
-    name: dialect_insert(_message)
-    .on_conflict_do_nothing(index_elements=["sender_id", "client_id"])
-    .returning(_message.c.id)
-    for name, dialect_insert in (("sqlite", sqlite_insert), ("postgresql", postgresql_insert))
-}
-_block = Block.__table__
-_UNREAD = (  # per user and conversation: messages from others after what the user has read…
-    select(_member.c.user_id, _message.c.conversation_id, func.count())
-    .join(_message, _message.c.conversation_id == _member.c.conversation_id)
-    .join(_conversation, _conversation.c.id == _member.c.conversation_id)
-    .where(_member.c.user_id.in_(bindparam("ids", expanding=True)), _message.c.sender_id != _member.c.user_id)
-    .where(_message.c.seq > _member.c.last_read_seq, _message.c.is_deleted.is_(False))
-    .where(_member.c.left_at.is_(None))  # …in conversations they have not left
-    # …not from someone the user blocked, nor, in a direct conversation, from someone who blocked them
-    .where(~exists().where(_block.c.blocker_id == _member.c.user_id, _block.c.blocked_id == _message.c.sender_id))
-    .where(
-        (_conversation.c.kind != "direct")
-        | ~exists().where(_block.c.blocker_id == _message.c.sender_id, _block.c.blocked_id == _member.c.user_id)
-    )
-    .group_by(_member.c.user_id, _message.c.conversation_id)
-)
 
 
 def message_data(message: Message) -> dict:
@@ -434,15 +373,3 @@ def _uuid(value) -> uuid.UUID | None:
         return uuid.UUID(str(value))
     except ValueError:
         return None
-
-
-def unread_total(user_id: int) -> int:
-    """Messages from others the user has not read, over all their conversations."""
-    return sum(unread_counts(user_id).values())
-
-
-def unread_counts(user_id: int) -> dict:
-    """Conversation id → messages from others after what the user has read (a block hides
-    the blocked person's; in a direct conversation, each one's from the other)."""
-    rows = db.session.connection().execute(_UNREAD, {"ids": [user_id]})
-    return {conversation_id: count for _, conversation_id, count in rows}

@@ -10,7 +10,7 @@ from blueberry.extensions import db
 from blueberry.models import Conversation, ConversationMember, Message, User
 from blueberry.models.chat import pair_key
 from blueberry.services import safety
-from blueberry.services.chat import unread_counts
+from blueberry.services.chat_unread import unread_counts
 from blueberry.services.errors import FieldError
 
 

@@ -20,7 +20,8 @@ from blueberry.realtime.events import (
     publish_on_commit,
     user_topic,
 )
-from blueberry.services.chat import last_seq, unread_total
+from blueberry.services.chat import last_seq
+from blueberry.services.chat_unread import unread_total
 
 RANK = {"sent": 0, "delivered": 1, "read": 2}
 

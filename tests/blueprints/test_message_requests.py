@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from blueberry.extensions import db
 from blueberry.models import Block, Conversation, MatchedRoom, MessageRequest, Notification, Report
-from blueberry.services import chat, message_requests, safety
+from blueberry.services import chat, chat_unread, message_requests, safety
 from tests.conftest import get_csrf, login
 
 HTMX = {"HX-Request": "true"}
@@ -67,7 +67,7 @@ def test_only_a_willing_recipient_sees_it_and_nothing_else_arrives(client, peopl
     write(client, "ara", "hi ara")
     for name, expected in (("jun", 1), ("ara", 0), ("eve", 0)):
         assert len(message_requests.incoming(people[name].id)) == expected
-        assert chat.unread_total(people[name].id) == 0
+        assert chat_unread.unread_total(people[name].id) == 0
     assert db.session.scalar(select(func.count()).select_from(Notification)) == 0
     assert db.session.scalar(select(func.count()).select_from(Conversation)) == 0
     jun = client.application.test_client()

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from blueberry.blueprints.chat.socket import store_sends
 from blueberry.extensions import db
 from blueberry.models import Conversation, ConversationMember, Message
-from blueberry.services import chat, chat_blocks, notifications, safety
+from blueberry.services import chat, chat_blocks, chat_unread, notifications, safety
 from blueberry.services.conversation import conversations_of, start_direct
 from tests.conftest import LIVE_SECRET, get_csrf, login
 from tests.realtime.clients import closed_code, connect_ws, open_session, ws_events, ws_next
@@ -108,12 +108,12 @@ def test_a_block_takes_the_blocked_persons_messages_out_of_the_counts(app, make_
         chat.post_message(conversation.id, mina.id, f"m-{conversation.id}", "from mina")
     chat.post_message(group.id, ara.id, "a-1", "from ara")
     db.session.commit()
-    assert chat.unread_counts(mina.id) == {direct.id: 1, group.id: 2}
+    assert chat_unread.unread_counts(mina.id) == {direct.id: 1, group.id: 2}
     safety.block(mina.id, jun.id)
     db.session.commit()
-    assert chat.unread_counts(mina.id) == {group.id: 1}  # only ara's: jun is hidden from mina everywhere
-    assert chat.unread_counts(jun.id) == {group.id: 2}  # in the group, the block hides nothing from him
-    assert chat.unread_total(jun.id) == 2  # and their direct conversation, closed, counts for neither
+    assert chat_unread.unread_counts(mina.id) == {group.id: 1}  # only ara's: jun is hidden from mina everywhere
+    assert chat_unread.unread_counts(jun.id) == {group.id: 2}  # in the group, the block hides nothing from him
+    assert chat_unread.unread_total(jun.id) == 2  # and their direct conversation, closed, counts for neither
 
 
 def test_a_refused_send_reaches_no_stream_of_the_blocker(app, live_server, world):

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from blueberry.extensions import db
 from blueberry.models import Message
-from blueberry.services import chat, receipts, safety
+from blueberry.services import chat, chat_unread, receipts, safety
 from blueberry.services.conversation import conversations_of, start_direct
 from blueberry.services.errors import FieldError
 from tests.statements import statements_written
@@ -70,9 +70,9 @@ def test_a_read_position_in_the_future_stops_at_the_newest_message(pair, convers
     assert chat.member(conversation.id, jun.id).last_read_seq == 2
     chat.post_message(conversation.id, mina.id, "f2", "later")  # counted unread, and readable again
     db.session.commit()
-    assert chat.unread_counts(jun.id) == {conversation.id: 1}
+    assert chat_unread.unread_counts(jun.id) == {conversation.id: 1}
     assert len(receipts.mark_read(conversation.id, jun.id, 3)) == 1
-    assert chat.unread_counts(jun.id) == {}
+    assert chat_unread.unread_counts(jun.id) == {}
 
 
 def test_only_the_sender_deletes_and_a_tombstone_stays(pair, conversation):
@@ -176,8 +176,8 @@ def test_a_batch_of_sends_is_ordered_per_conversation_and_retries_land_once(pair
     assert results[3][0]["content"] == "stored earlier" and results[4][0]["id"] == results[0][0]["id"]
     stored = db.session.scalars(select(Message.content).order_by(Message.conversation_id, Message.seq)).all()
     assert sorted(stored) == sorted(["stored earlier", "one", "two", "elsewhere"])
-    assert chat.unread_counts(jun.id) == {conversation.id: 2, other.id: 1}  # his own message is not unread
-    assert chat.unread_counts(mina.id) == {conversation.id: 1}
+    assert chat_unread.unread_counts(jun.id) == {conversation.id: 2, other.id: 1}  # his own message is not unread
+    assert chat_unread.unread_counts(mina.id) == {conversation.id: 1}
     told = [json.loads(m["data"].partition("\n")[2]) for m in iter(lambda: pubsub.get_message(timeout=1), None)]
     updates = [e["data"] for e in told if e["type"] == "conversation.updated"]
     assert [u["content"] for u in updates] == ["stored earlier", "one", "elsewhere"]  # not the retries, not his own

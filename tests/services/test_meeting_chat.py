@@ -13,7 +13,7 @@ from blueberry.jobs import book as book_jobs
 from blueberry.models import ConversationMember
 from blueberry.models.base import utcnow
 from blueberry.services import book as catalog
-from blueberry.services import chat
+from blueberry.services import chat, chat_unread
 from blueberry.services import meeting as meetings
 from blueberry.services import meeting_waitlist as waitlist
 from blueberry.services.meeting_chat import ENDED, LEFT, NOT_STARTED, MeetingSendRefused
@@ -103,4 +103,4 @@ def test_someone_who_left_cannot_send_and_hears_nothing_new(club, clock):
     assert isinstance(result, MeetingSendRefused) and result.code == LEFT
     data, _ = send(meeting, people["mina"])
     assert data["seq"] == 1
-    assert chat.unread_counts(people["jun"].id).get(meeting.conversation_id, 0) == 0
+    assert chat_unread.unread_counts(people["jun"].id).get(meeting.conversation_id, 0) == 0

@@ -5,7 +5,7 @@ import uuid
 
 from blueberry.extensions import db
 from blueberry.models import Conversation, ConversationMember, Message
-from blueberry.services import chat, receipts
+from blueberry.services import chat, chat_unread, receipts
 from tests.statements import statements_written
 
 
@@ -81,7 +81,7 @@ def test_hidden_reads_show_as_delivered_both_ways(pair, conversation):
     assert receipts.mark_read(conversation.id, jun.id, 1) == []  # read, but not told
     db.session.commit()
     assert _status(conversation, mina, messages) == ["delivered"]  # read implies it reached him
-    assert chat.unread_counts(jun.id) == {}
+    assert chat_unread.unread_counts(jun.id) == {}
     chat.member(conversation.id, jun.id).hide_read_receipts = False
     assert _status(conversation, mina, messages) == ["read"]
     chat.member(conversation.id, mina.id).hide_read_receipts = True  # hiding mine hides theirs from me
@@ -97,10 +97,10 @@ def test_my_own_messages_are_not_unread_and_skipped_numbers_are_not_counted(pair
     _post(conversation, jun, "mine")
     _post(conversation, mina, "three")
     assert chat.member(conversation.id, jun.id).last_read_seq == 0
-    assert chat.unread_counts(jun.id) == {conversation.id: 3}  # seq 5 is "three"; 3 was the retry, 4 his own
+    assert chat_unread.unread_counts(jun.id) == {conversation.id: 3}  # seq 5 is "three"; 3 was the retry, 4 his own
     receipts.mark_read(conversation.id, jun.id, 2)
     db.session.commit()
-    assert chat.unread_counts(jun.id) == {conversation.id: 1}
+    assert chat_unread.unread_counts(jun.id) == {conversation.id: 1}
 
 
 def test_in_a_group_the_furthest_member_decides_and_statements_do_not_grow_with_members(make_user):
