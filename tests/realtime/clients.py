@@ -89,11 +89,26 @@ class WSClient(Client):
     same read as the 101 response (the server spoke at once) stays unprocessed until more
     data comes, possibly never. Process it right after the handshake (the reader thread has
     not started yet, so nothing races).
+
+    Processing it may also read the server's close (a refusal sent right after the upgrade):
+    the base class would then raise ConnectionError from its constructor, as if the handshake
+    had failed. Keep the close for `receive` to report instead, as if it had come a moment later.
     """
+
+    closed_in_handshake = False
 
     def handshake(self):
         super().handshake()
-        self._handle_events()
+        self.closed_in_handshake = not self._handle_events()
+        self.connected = True  # for the constructor; the reader thread ends it at once
+
+    def _thread(self):
+        if self.closed_in_handshake:
+            self.connected = False
+            self.event.set()
+            self.sock.close()
+            return
+        super()._thread()
 
 
 def connect_ws(base_url: str, cookie: str, path: str = "/ws", origin: str | None = None, json_protocol=True) -> Client:
