@@ -132,6 +132,12 @@ class Config:
     # STUN/TURN for WebRTC, as RTCIceServer JSON. No servers: peers on one network still connect.
     ICE_SERVERS = _json_env("ICE_SERVERS", '[{"urls": "stun:stun.l.google.com:19302"}]')
 
+    # Who is in a group's room: an open window refreshes its entry every PRESENCE_BEAT_S, a lost
+    # one lapses after PRESENCE_TTL_S, a closed one after PRESENCE_GRACE_S (a reload shows no leaving).
+    PRESENCE_BEAT_S = float(os.environ.get("PRESENCE_BEAT_S", "10"))
+    PRESENCE_TTL_S = float(os.environ.get("PRESENCE_TTL_S", "30"))
+    PRESENCE_GRACE_S = float(os.environ.get("PRESENCE_GRACE_S", "10"))
+
     CHAT_SENDS_PER_10S = int(os.environ.get("CHAT_SENDS_PER_10S", "30"))
     # Message requests to people one has not met, per sender per day (delivered or not).
     MESSAGE_REQUESTS_PER_DAY = int(os.environ.get("MESSAGE_REQUESTS_PER_DAY", "20"))

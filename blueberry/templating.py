@@ -13,7 +13,7 @@ from blueberry import oauth
 from blueberry.forms import LanguageForm, ReportForm
 from blueberry.realtime import userstream
 from blueberry.realtime.events import Cursor
-from blueberry.services import chat_unread, notifications
+from blueberry.services import chat_system, chat_unread, notifications
 from blueberry.services.profile import initials
 from blueberry.timefmt import init_time_filters
 
@@ -107,4 +107,5 @@ def init_templating(app: Flask) -> None:
     init_time_filters(app)
     app.jinja_env.globals.update(_globals())
     app.jinja_env.filters["badge_count"] = badge_count
+    app.jinja_env.filters["system_text"] = chat_system.text
     app.context_processor(_live_context)

@@ -15,7 +15,7 @@ from blueberry.models.base import UTCDateTime, utcnow
 
 KINDS = ("direct", "meeting", "ride")
 ORIGINS = ("match", "meeting", "ride", "profile")
-MESSAGE_TYPES = ("text", "image", "file")
+MESSAGE_TYPES = ("text", "image", "file", "system")
 
 
 def pair_key(a: int, b: int) -> str:
@@ -41,6 +41,8 @@ class Conversation(db.Model):
     title: Mapped[str] = mapped_column(String(100), default="", server_default="")
     # The sequence number of the newest message; the next one takes last_seq + 1.
     last_seq: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The one message pinned above a group's messages (a meeting's leader pins it), by sequence.
+    pinned_seq: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -63,6 +65,8 @@ class ConversationMember(db.Model):
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Set when they left a group: they keep the history up to then, read nothing newer, send nothing.
     left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The last message they may read after leaving (their own "left", by sequence).
+    left_seq: Mapped[int | None]
     delivered_seq: Mapped[int] = mapped_column(default=0, server_default="0")
     last_read_seq: Mapped[int] = mapped_column(default=0, server_default="0")
     # Hides my read receipts from the others, and theirs from me.
@@ -70,21 +74,25 @@ class ConversationMember(db.Model):
 
 
 class Message(db.Model):
+    """A message in a conversation's sequence. A `system` one (someone joined or left, a meeting
+    started or ended) has no sender: its content is JSON (`services/chat_system.py`), rendered in
+    each reader's language, and it never counts as unread."""
+
     __tablename__ = "message"
     __table_args__ = (
         UniqueConstraint("conversation_id", "seq", name="uq_message_conversation_seq"),
-        # A retried send carries the same client id: it lands once.
+        # A retried send carries the same client id: it lands once (system messages have no sender).
         UniqueConstraint("sender_id", "client_id", name="uq_message_sender_client_id"),
         CheckConstraint(f"type IN {MESSAGE_TYPES}", name="type_known"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     conversation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("conversation.id", ondelete="CASCADE"))
-    sender_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    sender_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
     seq: Mapped[int]
     client_id: Mapped[str] = mapped_column(String(64))
     content: Mapped[str] = mapped_column(Text, default="", server_default="")
-    type: Mapped[str] = mapped_column(String(5), default="text", server_default="text")
+    type: Mapped[str] = mapped_column(String(6), default="text", server_default="text")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     is_deleted: Mapped[bool] = mapped_column(default=False, server_default=false())

@@ -17,6 +17,7 @@ BLOCKED = "blocked"
 MEETING_NOT_STARTED = "meeting_not_started"
 MEETING_ENDED = "meeting_ended"
 NOT_A_MEMBER = "not_a_member"
+MEETING_NOT_OPEN = "meeting_not_open"
 # matching
 PROFILE_INCOMPLETE = "profile_incomplete"
 BAD_LOCATION = "bad_location"
@@ -38,6 +39,7 @@ MESSAGES = {
     BLOCKED: "You cannot send messages in this conversation: one of you blocked the other.",
     MEETING_NOT_STARTED: "The meeting has not started: its room takes messages from its start.",
     MEETING_ENDED: "The meeting has ended (or was cancelled): its room is read-only.",
+    MEETING_NOT_OPEN: "The meeting's room opens 10 minutes before its start (or the meeting was cancelled).",
     NOT_A_MEMBER: "You left this conversation: you cannot send to it.",
     PROFILE_INCOMPLETE: "Add your age and gender in your profile first.",
     BAD_LOCATION: "lat and lon must be numbers within range.",

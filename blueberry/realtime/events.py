@@ -65,6 +65,9 @@ ROOM_KEEP = "room.keep"  # one member would like to keep in touch
 ROOM_KEPT = "room.kept"  # both would: their conversation is open
 ROOM_NO_MIC = "room.no_mic"  # the other member's microphone could not start
 
+MESSAGE_PINNED = "message.pinned"  # in a group: the message pinned above the others (or none)
+READ_POSITION = "read.position"  # in a group: one member has read up to `seq` ("read by N")
+PRESENCE_UPDATED = "presence.updated"  # on a group's conversation: who is in its room now
 MEETING_STATE = "meeting.state"  # on a meeting's conversation: its phase changed (lobby, live, ending, ended)
 
 STREAM_MAXLEN = 500

@@ -58,6 +58,10 @@ def last_seq(conversation_id: uuid.UUID) -> int:
     return db.session.scalar(select(Conversation.last_seq).where(Conversation.id == conversation_id)) or 0
 
 
+def kind_of(conversation_id: uuid.UUID) -> str | None:
+    return db.session.scalar(select(Conversation.kind).where(Conversation.id == conversation_id))
+
+
 def member_ids(conversation_id: uuid.UUID) -> list[int]:
     query = select(ConversationMember.user_id).where(ConversationMember.conversation_id == conversation_id)
     return list(db.session.scalars(query))
@@ -84,7 +88,7 @@ class Send:
     """One message to store: checked text (check_content) or a stored upload's name."""
 
     conversation_id: uuid.UUID
-    sender_id: int
+    sender_id: int | None  # None for a system message (chat_system.py)
     client_id: str
     content: str
     kind: str = "text"
@@ -234,6 +238,7 @@ def _announce(messages: list[dict], members: dict[str, list[int]], names: dict[i
     others = {
         m["id"]: [uid for uid in members[m["conversation_id"]]
                   if uid != m["sender_id"] and (uid, m["sender_id"]) not in hiding]
+        if m["type"] != "system" else []  # in the window only: no toast, no count
         for m in messages
     }  # fmt: skip
     recipients = list({uid for uids in others.values() for uid in uids})
@@ -344,16 +349,38 @@ def messages_after(conversation_id: uuid.UUID, after_seq: int, limit: int = REPL
 
 
 def messages_before(
-    conversation_id: uuid.UUID, before_seq: int | None, limit: int = PAGE_SIZE, hidden: frozenset = frozenset()
+    conversation_id: uuid.UUID,
+    before_seq: int | None,
+    limit: int = PAGE_SIZE,
+    hidden: frozenset = frozenset(),
+    until_seq: int | None = None,
 ) -> list[Message]:
     """The `limit` messages before `before_seq` (the newest without it), oldest first, without
-    those of `hidden` senders (chat_blocks.hidden_senders)."""
+    those of `hidden` senders (chat_blocks.hidden_senders), none after `until_seq` (a member
+    who left keeps the history up to then)."""
     query = select(Message).where(Message.conversation_id == conversation_id)
     if hidden:
-        query = query.where(Message.sender_id.not_in(hidden))
+        query = query.where(not_from(hidden))
+    if until_seq is not None:
+        query = query.where(Message.seq <= until_seq)
     if before_seq is not None:
         query = query.where(Message.seq < before_seq)
     return list(reversed(db.session.scalars(query.order_by(Message.seq.desc()).limit(limit)).all()))
+
+
+def pinned_message(conversation: Conversation) -> dict | None:
+    """The message pinned above a group's messages (none once it was deleted)."""
+    if not conversation.pinned_seq:
+        return None
+    query = select(Message).where(Message.conversation_id == conversation.id, Message.seq == conversation.pinned_seq)
+    message = db.session.scalar(query)
+    return message_data(message) if message is not None and not message.is_deleted else None
+
+
+def not_from(senders) -> object:
+    """A filter leaving out messages of these senders (and keeping system ones, which have none:
+    a bare NOT IN would drop them with the NULL)."""
+    return Message.sender_id.is_(None) | Message.sender_id.not_in(senders)
 
 
 def delete_message(conversation_id: uuid.UUID, message_id, user_id: int) -> Message:

@@ -57,6 +57,7 @@ UNREAD = (  # per user and conversation: messages from others after what the use
     .join(_conversation, _conversation.c.id == _member.c.conversation_id)
     .where(_member.c.user_id.in_(bindparam("ids", expanding=True)), _message.c.sender_id != _member.c.user_id)
     .where(_message.c.seq > _member.c.last_read_seq, _message.c.is_deleted.is_(False))
+    .where(_message.c.type != "system")  # what happened in a group is not a message to catch up on
     .where(_member.c.left_at.is_(None))  # …in conversations they have not left
     # …not from someone the user blocked, nor, in a direct conversation, from someone who blocked them
     .where(~exists().where(_block.c.blocker_id == _member.c.user_id, _block.c.blocked_id == _message.c.sender_id))

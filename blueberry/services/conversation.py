@@ -10,6 +10,7 @@ from blueberry.extensions import db
 from blueberry.models import Conversation, ConversationMember, Message, User
 from blueberry.models.chat import pair_key
 from blueberry.services import safety
+from blueberry.services.chat import not_from
 from blueberry.services.chat_unread import unread_counts
 from blueberry.services.errors import FieldError
 
@@ -90,10 +91,27 @@ def _last_messages(conversations: list[Conversation], blocked: frozenset[int]) -
         if conversation.kind == "direct" or not blocked:
             query = query.where(Message.seq == conversation.last_seq)
         else:
-            query = query.where(Message.sender_id.not_in(blocked)).order_by(Message.seq.desc()).limit(1)
+            query = query.where(not_from(blocked)).order_by(Message.seq.desc()).limit(1)
         found[conversation.id] = db.session.scalar(query)
     return found
 
 
 def partner_of(conversation_id, user_id: int) -> User | None:
     return _partners(user_id, [conversation_id]).get(conversation_id)
+
+
+def group_view(conversation_id, meeting=None) -> dict:
+    """A group as its bubbles, presence and participant list show it: everyone who was ever a
+    member (history names them), who is a member now, and its leader (a meeting's)."""
+    query = (
+        select(User.id, User.display_name, User.username, User.photo_name, ConversationMember.left_at)
+        .join(ConversationMember, ConversationMember.user_id == User.id)
+        .where(ConversationMember.conversation_id == conversation_id)
+        .order_by(ConversationMember.joined_at, User.id)
+    )
+    rows = db.session.execute(query).all()
+    people = {uid: {"id": uid, "display_name": name, "username": username, "photo_name": photo}
+              for uid, name, username, photo, _ in rows}  # fmt: skip
+    members = [uid for uid, *_, left_at in rows if left_at is None]
+    leader_id, meeting_id = (meeting.leader_id, meeting.id) if meeting is not None else (None, None)
+    return {"leader_id": leader_id, "meeting_id": meeting_id, "people": people, "members": members}

@@ -21,7 +21,7 @@ from blueberry.extensions import db
 from blueberry.links import path_for
 from blueberry.models import Book, Category, Conversation, Meeting, MeetingParticipant, User
 from blueberry.models.meeting import MAX_CAPACITY, MIN_CAPACITY
-from blueberry.services import meeting_chat, meeting_lifecycle, meeting_waitlist, notifications
+from blueberry.services import chat_system, meeting_chat, meeting_lifecycle, meeting_waitlist, notifications
 from blueberry.services.errors import FieldError
 
 MIN_LENGTH, MAX_LENGTH = timedelta(minutes=30), timedelta(hours=6)
@@ -73,7 +73,7 @@ def create(leader: User, form: MeetingForm) -> Meeting:
     db.session.add(meeting)
     db.session.flush()
     db.session.add(MeetingParticipant(meeting_id=meeting.id, user_id=leader.id, role="leader", state="going"))
-    meeting_chat.enter(meeting, leader.id)
+    meeting_chat.enter(meeting, leader, announce=False)
     meeting_lifecycle.schedule_moments(meeting)
     return meeting
 
@@ -120,7 +120,7 @@ def join(meeting: Meeting, user: User) -> str:
     mine.state, mine.state_at = ("going" if meeting_waitlist.take_place(meeting.id) else "waitlisted"), now
     db.session.flush()
     if mine.state == "going":
-        meeting_chat.enter(meeting, user.id)
+        meeting_chat.enter(meeting, user)
     return mine.state
 
 
@@ -175,7 +175,7 @@ def _drop(meeting: Meeting, row: MeetingParticipant, state: str) -> None:
     row.state, row.state_at = state, clock.now()
     db.session.flush()
     if was_going:
-        meeting_chat.leave(meeting, row.user_id)
+        meeting_chat.leave(meeting, db.session.get(User, row.user_id), state)
         meeting_waitlist.release_place(meeting.id)
         db.session.refresh(meeting)
         meeting_waitlist.offer_freed_places(meeting)
@@ -195,6 +195,8 @@ def cancel(meeting: Meeting, user: User) -> bool:
     meeting.status, meeting.updated_at = "cancelled", clock.now()
     db.session.flush()
     meeting_lifecycle.unschedule_moments(meeting)
+    chat_system.post(meeting.conversation_id, "cancelled")
+    meeting_lifecycle.announce(meeting)
     _tell_everyone(meeting, user, lambda: _("“%(title)s” was cancelled.", title=meeting.title))
     return True
 

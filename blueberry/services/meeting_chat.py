@@ -9,12 +9,15 @@ reason, however late a timed job runs.
 
 import uuid
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, tuple_
 
 from blueberry import clock
 from blueberry.extensions import db
-from blueberry.models import ConversationMember, Meeting
-from blueberry.services import meeting_lifecycle
+from blueberry.models import Conversation, ConversationMember, Meeting, Message, User
+from blueberry.realtime.events import MESSAGE_PINNED, conversation_topic, publish_on_commit
+from blueberry.services import chat, chat_system, meeting_lifecycle
+from blueberry.services.errors import FieldError
 
 NOT_STARTED, ENDED, LEFT = "meeting_not_started", "meeting_ended", "not_a_member"
 
@@ -27,20 +30,31 @@ class MeetingSendRefused(Exception):
         self.code = code
 
 
-def enter(meeting: Meeting, user_id: int) -> None:
-    member = _member(meeting.conversation_id, user_id)
+def enter(meeting: Meeting, user: User, announce: bool = True) -> None:
+    """`user` is going: a member again, and (unless they opened the meeting) the room is told."""
+    member = _member(meeting.conversation_id, user.id)
     if member is None:
-        db.session.add(ConversationMember(conversation_id=meeting.conversation_id, user_id=user_id))
+        db.session.add(ConversationMember(conversation_id=meeting.conversation_id, user_id=user.id))
     else:
-        member.left_at = None
+        member.left_at, member.left_seq = None, None
     db.session.flush()
+    if announce:
+        chat_system.post(meeting.conversation_id, "joined", user)
 
 
-def leave(meeting: Meeting, user_id: int) -> None:
-    member = _member(meeting.conversation_id, user_id)
+def leave(meeting: Meeting, user: User, why: str = "left") -> None:
+    """`user` is no longer going (`left`, or `removed`): the room is told, and they keep what
+    was said up to that notice."""
+    member = _member(meeting.conversation_id, user.id)
     if member is not None and member.left_at is None:
-        member.left_at = clock.now()
+        notice = chat_system.post(meeting.conversation_id, why, user)
+        member.left_at, member.left_seq = clock.now(), notice["seq"]
         db.session.flush()
+
+
+def meeting_of(conversation_id: uuid.UUID) -> Meeting | None:
+    """The meeting that owns this conversation, if a meeting does."""
+    return db.session.scalar(select(Meeting).where(Meeting.conversation_id == conversation_id))
 
 
 def _member(conversation_id: uuid.UUID, user_id: int) -> ConversationMember | None:
@@ -82,3 +96,21 @@ def _refusal(meeting: Meeting | None, left: bool, now) -> str | None:
     if current in ("before", "lobby"):
         return NOT_STARTED
     return ENDED if current != "live" else None
+
+
+def pin(meeting: Meeting, leader: User, seq: int | None) -> dict | None:
+    """The leader pins one message above the others (None unpins); everyone in the room sees it.
+    FieldError for anyone else, for a cancelled meeting, or for no such message."""
+    if meeting.leader_id != leader.id or meeting.status == "cancelled":
+        raise FieldError("seq", _l("Only the leader can pin a message."))
+    conversation = db.session.get(Conversation, meeting.conversation_id)
+    found = None
+    if seq is not None:
+        found = db.session.scalar(select(Message).where(Message.conversation_id == conversation.id, Message.seq == seq))
+        if found is None or found.is_deleted or found.type == "system":
+            raise FieldError("seq", _l("That message cannot be pinned."))
+    conversation.pinned_seq = seq
+    db.session.flush()
+    data = chat.message_data(found) if found is not None else None
+    publish_on_commit(conversation_topic(conversation.id), MESSAGE_PINNED, {"message": data})
+    return data

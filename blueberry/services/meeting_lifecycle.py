@@ -6,7 +6,8 @@ moments (lobby, start, ending, end) are also handled once each: a timed job per 
 stable id per (meeting, moment), publishes `meeting.state` to the meeting's conversation and, at
 the end, marks the meeting finished. `meeting.moment` records the last one handled and moves
 only forward, by a conditional UPDATE, so a job that runs twice, or a job and the sweep, handle
-a moment once. The sweep catches moments whose job never ran (a worker or Redis was down).
+a moment once, with its system message in the room's history. The sweep catches moments whose
+job never ran (a worker or Redis was down).
 """
 
 from datetime import datetime, timedelta
@@ -18,12 +19,15 @@ from blueberry.extensions import db
 from blueberry.jobs import schedule_at_on_commit, unschedule_on_commit
 from blueberry.models import Meeting
 from blueberry.realtime.events import MEETING_STATE, conversation_topic, publish_on_commit
+from blueberry.services import chat_system
 
 LOBBY_OPENS = timedelta(minutes=10)
 ENDING_WARNS = timedelta(minutes=5)
 MOMENTS = ("lobby", "start", "ending", "end")
 MOMENT_JOB = "blueberry.jobs.meeting.reach_moment"
 SWEEP_BATCH = 500
+# What the room's history says at each moment (the lobby opening says nothing).
+SYSTEM_MESSAGES = {"start": "started", "ending": "ending", "end": "ended"}
 
 
 def moment_times(meeting: Meeting) -> dict[str, datetime]:
@@ -85,8 +89,15 @@ def reach(meeting_id: int, moment: str, now: datetime | None = None) -> bool:
     if result.rowcount != 1:
         return False  # another job, or the sweep, got there first
     db.session.refresh(meeting)
-    publish_on_commit(conversation_topic(meeting.conversation_id), MEETING_STATE, state(meeting, now))
+    if moment in SYSTEM_MESSAGES:
+        chat_system.post(meeting.conversation_id, SYSTEM_MESSAGES[moment])
+    announce(meeting, now)
     return True
+
+
+def announce(meeting: Meeting, now: datetime | None = None) -> None:
+    """Open rooms hear the meeting's phase after the commit (`meeting.state`)."""
+    publish_on_commit(conversation_topic(meeting.conversation_id), MEETING_STATE, state(meeting, now))
 
 
 def schedule_moments(meeting: Meeting) -> None:

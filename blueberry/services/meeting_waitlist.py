@@ -99,7 +99,7 @@ def accept(meeting: Meeting, row: MeetingParticipant | None) -> None:
         raise FieldError("meeting", _l("That offer has lapsed."))
     row.state, row.state_at, row.offer_expires_at = "going", clock.now(), None
     db.session.flush()
-    meeting_chat.enter(meeting, row.user_id)
+    meeting_chat.enter(meeting, db.session.get(User, row.user_id))
     unschedule_on_commit(offer_job_id(meeting.id, row.user_id))
 
 

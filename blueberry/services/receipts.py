@@ -12,15 +12,16 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, select, update
 
 from blueberry.extensions import db
-from blueberry.models import ConversationMember, Message
+from blueberry.models import ConversationMember, Message, User
 from blueberry.realtime.events import (
     CONVERSATION_READ,
+    READ_POSITION,
     RECEIPT_UPDATED,
     conversation_topic,
     publish_on_commit,
     user_topic,
 )
-from blueberry.services.chat import last_seq
+from blueberry.services.chat import kind_of, last_seq
 from blueberry.services.chat_unread import unread_total
 
 RANK = {"sent": 0, "delivered": 1, "read": 2}
@@ -34,6 +35,7 @@ class Delivery:
     member_id: int
     user_id: int
     messages: tuple[tuple[uuid.UUID, int], ...]
+    group: bool = False  # a group shows "read by N", not each delivery: nobody is told of these
 
 
 def mark_delivered(deliveries: list[Delivery]) -> list[tuple[uuid.UUID, dict]]:
@@ -51,7 +53,9 @@ def mark_delivered(deliveries: list[Delivery]) -> list[tuple[uuid.UUID, dict]]:
         reached = max(delivered, read)  # reading a message delivers it too
         for delivery in arrived[member_id]:
             fresh = [(mid, seq) for mid, seq in delivery.messages if seq > reached]
-            receipts += [(delivery.conversation_id, _receipt(mid, delivery.user_id, "delivered")) for mid, _ in fresh]
+            if not delivery.group:
+                cid, uid = delivery.conversation_id, delivery.user_id
+                receipts += [(cid, _receipt(mid, uid, "delivered")) for mid, _ in fresh]
             reached = max([reached, *(seq for _, seq in fresh)])  # another window's copy is not news
         if reached > max(delivered, read):
             moves.append({"member_id": member_id, "seq": reached})
@@ -90,6 +94,15 @@ def mark_read(conversation_id: uuid.UUID, user_id: int, up_to_seq: int) -> list[
     up_to_seq = min(up_to_seq, last_seq(conversation_id))
     if me is None or up_to_seq <= me.last_read_seq:
         return []
+    if kind_of(conversation_id) != "direct":  # a group hears the new position, not a receipt per message
+        me.last_read_seq = up_to_seq
+        db.session.flush()
+        publish_on_commit(user_topic(user_id), CONVERSATION_READ, {"unread_total": unread_total(user_id)})
+        if not me.hide_read_receipts:
+            publish_on_commit(
+                conversation_topic(conversation_id), READ_POSITION, {"user_id": user_id, "seq": up_to_seq}
+            )
+        return []
     seen = select(Message.id).where(Message.conversation_id == conversation_id, Message.sender_id != user_id)
     seen = seen.where(Message.seq > me.last_read_seq, Message.seq <= up_to_seq).order_by(Message.seq)
     receipts = [_receipt(mid, user_id, "read") for mid in db.session.scalars(seen)]
@@ -127,3 +140,23 @@ def _status(seq: int, delivered_seq: int, last_read_seq: int, reads_hidden: bool
     if seq <= last_read_seq:
         return "delivered" if reads_hidden else "read"
     return "delivered" if seq <= delivered_seq else "sent"
+
+
+def read_positions(conversation_id: uuid.UUID, viewer: ConversationMember) -> dict[int, int]:
+    """In a group: how far each other member (who shows reads) has read, for "read by N" under
+    the viewer's messages; nothing for a viewer who hides read receipts."""
+    if viewer.hide_read_receipts:
+        return {}
+    member = ConversationMember
+    query = select(member.user_id, member.last_read_seq).where(
+        member.conversation_id == conversation_id, member.user_id != viewer.user_id,
+        member.left_at.is_(None), member.hide_read_receipts.is_(False),
+    )  # fmt: skip
+    return dict(db.session.execute(query).all())
+
+
+def readers(conversation_id: uuid.UUID, seq: int, viewer: ConversationMember) -> list:
+    """The people (users) who have read message `seq`, as the viewer may see them."""
+    positions = read_positions(conversation_id, viewer)
+    ids = [uid for uid, read in positions.items() if read >= seq]
+    return list(db.session.scalars(select(User).where(User.id.in_(ids)).order_by(User.display_name))) if ids else []

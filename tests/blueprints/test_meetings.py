@@ -284,4 +284,5 @@ def test_the_meeting_conversation_is_named_by_its_title(client, make_user, book)
     listed = client.get("/conversations").get_data(as_text=True)
     assert "Tuesday readers" in listed and "@mina" not in listed  # not one member picked as "the other"
     page = client.get(f"/conversations/{meeting.conversation_id}").get_data(as_text=True)
-    assert "<h1>Tuesday readers</h1>" in page and "Block or report" not in page
+    assert ">Tuesday readers</a></h1>" in page and "Block or report" not in page
+    assert "jun joined." in listed  # the newest message is a system one, in words

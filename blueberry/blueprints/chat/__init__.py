@@ -6,6 +6,7 @@ Non-members get 404 everywhere (the same answer as a conversation that does not 
 import uuid
 from pathlib import Path
 
+import redis
 from flask import (
     Blueprint,
     abort,
@@ -26,7 +27,7 @@ from blueberry.blueprints.chat.forms import WriteForm
 from blueberry.blueprints.chat.socket import ConversationConnection
 from blueberry.bodylimit import body_limit
 from blueberry.errors import render_error
-from blueberry.extensions import db, sock
+from blueberry.extensions import db, get_redis, sock
 from blueberry.forms import ReportForm, apply_field_error
 from blueberry.htmx import go, is_htmx
 from blueberry.inputs import int_arg, text_int
@@ -35,18 +36,32 @@ from blueberry.models import Attachment, Conversation, ConversationMember, Messa
 from blueberry.offload import offload
 from blueberry.realtime.events import (
     ERROR,
+    MEETING_STATE,
     MESSAGE_DELETED,
     MESSAGE_NEW,
+    MESSAGE_PINNED,
+    PRESENCE_UPDATED,
+    READ_POSITION,
     RECEIPT_UPDATED,
     TYPING,
     session_topic,
 )
 from blueberry.realtime.ws import LiveSocket, check_handshake, guarded
-from blueberry.services import acquaintance, chat, chat_blocks, meeting_chat, message_requests, receipts, safety
+from blueberry.services import (
+    acquaintance,
+    chat,
+    chat_blocks,
+    meeting_chat,
+    meeting_lifecycle,
+    message_requests,
+    receipts,
+    safety,
+)
 from blueberry.services import upload as upload_service
 from blueberry.services.accounts import canonical_username
-from blueberry.services.conversation import conversations_of, partner_of, start_direct
+from blueberry.services.conversation import conversations_of, group_view, partner_of, start_direct
 from blueberry.services.errors import FieldError
+from blueberry.services.presence import online_in
 from blueberry.services.sessions import token_hash
 
 bp = Blueprint("chat", __name__)
@@ -59,6 +74,10 @@ FRAGMENTS = {
     RECEIPT_UPDATED: "chat/_event_receipt.html",
     TYPING: "chat/_event_typing.html",
     ERROR: "chat/_event_error.html",
+    MEETING_STATE: "chat/_event_meeting_state.html",
+    PRESENCE_UPDATED: "chat/_event_presence.html",
+    READ_POSITION: "chat/_event_read_position.html",
+    MESSAGE_PINNED: "chat/_event_pinned.html",
 }
 
 
@@ -70,8 +89,10 @@ def _conversation_id(raw) -> uuid.UUID | None:
 
 
 def _is_member(conversation_id) -> bool:
+    """For the socket: a member who has not left (one who left reads the page's history only)."""
     cid = _conversation_id(conversation_id)
-    return cid is not None and chat.member(cid, current_user.id) is not None
+    me = chat.member(cid, current_user.id) if cid is not None else None
+    return me is not None and me.left_at is None
 
 
 bp.before_request(lambda: check_handshake(_is_member, int_args=("after",)))
@@ -148,7 +169,7 @@ def conversation(conversation_id):
     me = _member_or_404(conversation_id)
     before = int_arg("before")
     hidden = chat_blocks.hidden_senders(me.conversation_id, me.user_id)
-    messages = chat.messages_before(me.conversation_id, before, hidden=hidden)
+    messages = chat.messages_before(me.conversation_id, before, hidden=hidden, until_seq=me.left_seq)
     context = _page_context(me, messages)
     if before is not None and is_htmx():
         return render_template("chat/_older.html", **context)
@@ -157,17 +178,42 @@ def conversation(conversation_id):
 
 def _page_context(me: ConversationMember, messages: list) -> dict:
     statuses = receipts.receipt_status([m for m in messages if m.sender_id == me.user_id], me)
+    conversation = db.session.get(Conversation, me.conversation_id)
+    meeting = meeting_chat.meeting_of(conversation.id) if conversation.kind == "meeting" else None
     return {
         "me": me,
         "partner": partner_of(me.conversation_id, me.user_id),
         "messages": [chat.message_data(m) for m in messages],
         "statuses": {str(mid): status for mid, status in statuses.items()},
         "max_content": chat.MAX_CONTENT,
-        "closed": chat_blocks.send_blocked(me.conversation_id, me.user_id),
-        "conversation": db.session.get(Conversation, me.conversation_id),
-        "origin": db.session.get(Conversation, me.conversation_id).origin,
+        "closed": me.left_at is not None or chat_blocks.send_blocked(me.conversation_id, me.user_id),
+        "conversation": conversation,
+        "origin": conversation.origin,
         "before": int_arg("before"),
-    }
+        "room": group_view(conversation.id, meeting) if conversation.kind != "direct" else None,
+        "read_positions": receipts.read_positions(conversation.id, me) if conversation.kind != "direct" else {},
+        "online": _online(conversation.id) if meeting else set(),
+        "viewer_id": me.user_id,
+        "meeting": meeting,
+        "meeting_state": meeting_lifecycle.state(meeting) if meeting else None,
+        "pinned": chat.pinned_message(conversation),
+    }  # fmt: skip
+
+
+def _online(conversation_id) -> set[int]:
+    """Who is in the room now, so the page shows it before its socket says so (none without Redis)."""
+    try:
+        return online_in(get_redis(), conversation_id)
+    except redis.RedisError:
+        return set()
+
+
+@bp.get("/conversations/<conversation_id>/messages/<int:seq>/readers")
+@login_required
+def readers(conversation_id, seq: int):
+    """Who has read my message `seq` in a group (the list behind "read by N")."""
+    me = _member_or_404(conversation_id)
+    return render_template("chat/_readers.html", readers=receipts.readers(me.conversation_id, seq, me))
 
 
 @bp.post("/conversations/<conversation_id>/attachments")
@@ -275,13 +321,15 @@ def read_receipts(conversation_id):
     return redirect(url_for("chat.conversation", conversation_id=me.conversation_id), 303)
 
 
-def render_html(event: dict, user_id: int) -> str | None:
-    """The fragment for one event, as this member sees it (my bubbles, their receipts)."""
+def render_html(event: dict, user_id: int, room: dict | None) -> str | None:
+    """The fragment for one event, as this member sees it (my bubbles, their receipts; in a
+    group, who said it)."""
     template = FRAGMENTS.get(event["type"])
     data = event["data"]
     if template is None or (event["type"] == RECEIPT_UPDATED and data.get("user_id") == user_id):
         return None  # no fragment, or my own receipt of their message: nothing to show
-    return render_template(template, data=data, msg=data, mine=data.get("sender_id") == user_id)
+    mine = data.get("sender_id") == user_id
+    return render_template(template, data=data, msg=data, mine=mine, room=room, viewer_id=user_id)
 
 
 @sock.route("/ws/conversations/<conversation_id>", bp=bp)
@@ -289,7 +337,8 @@ def render_html(event: dict, user_id: int) -> str | None:
 def conversation_socket(ws, conversation_id):
     """Live messages, receipts and typing for one member's window."""
     user_id, cid = current_user.id, _conversation_id(conversation_id)
-    live = LiveSocket(ws, lambda event: render_html(event, user_id))
+    live = LiveSocket(ws, lambda event: render_html(event, user_id, connection.room))
     after = text_int(request.args.get("after")) or 0  # the handshake refused a malformed one
     ending = session_topic(token_hash(session.get(SESSION_TOKEN, "")))
-    ConversationConnection(live, ending, cid, current_user, after).serve()
+    connection = ConversationConnection(live, ending, cid, current_user, after)
+    connection.serve()

@@ -9,6 +9,7 @@ docs/realtime.md.
 import contextlib
 import logging
 import uuid
+from types import SimpleNamespace
 
 import redis
 from flask import current_app
@@ -20,17 +21,23 @@ from blueberry.realtime.batch import get_batcher
 from blueberry.realtime.connection import Done, LiveConnection
 from blueberry.realtime.events import (
     CONVERSATION_BLOCKED,
+    MEETING_STATE,
     MESSAGE_DELETED,
     MESSAGE_NEW,
+    MESSAGE_PINNED,
+    PRESENCE_UPDATED,
+    READ_POSITION,
     RECEIPT_UPDATED,
     TYPING,
     conversation_topic,
     make_event,
     publish_now,
 )
-from blueberry.realtime.ws import CLOSE_BLOCKED, LiveSocket
-from blueberry.services import chat, chat_blocks, meeting_chat, receipts
+from blueberry.realtime.ws import CLOSE_BLOCKED, CLOSE_NOT_OPEN, LiveSocket
+from blueberry.services import chat, chat_blocks, chat_system, meeting_chat, meeting_lifecycle, receipts
+from blueberry.services.conversation import group_view
 from blueberry.services.errors import FieldError
+from blueberry.services.presence import Presence, online_in
 
 log = logging.getLogger(__name__)
 SEND_WAIT_S = 10.0
@@ -70,26 +77,61 @@ class ConversationConnection(LiveConnection):
         self.topic = conversation_topic(conversation_id)
         self.undelivered: list[tuple[uuid.UUID, int]] = []  # (id, seq) received here, not yet marked delivered
         self.keepalive_s = current_app.config["WS_KEEPALIVE_S"]
+        self.presence: Presence | None = None  # in a meeting's room: who is there
+        self.room: dict | None = None  # in a group: its people (conversation.group_view)
+        self.meeting = None
 
     def topics(self) -> list[str]:
         return [self.topic]
 
     def wait_s(self) -> float:
-        return self.keepalive_s
+        return min(self.keepalive_s, self.presence.beat_s) if self.presence else self.keepalive_s
 
     def start(self) -> None:
         me = chat.member(self.conversation_id, self.user_id)
         self.hide_reads, self.member_id = me.hide_read_receipts, me.id
         if chat_blocks.blocked_by_other(self.conversation_id, self.user_id):
             self._closed_by_block()
+        meeting = meeting_chat.meeting_of(self.conversation_id)
+        if meeting is not None:
+            self._enter_room(meeting)
+        if chat.kind_of(self.conversation_id) != "direct":
+            self._load_room()
         self.hidden = set(chat_blocks.hidden_senders(self.conversation_id, self.user_id))
         # A client ahead of the conversation (its cache outlived the data) would drop new messages.
         self.last_seq = min(self.last_seq, chat.last_seq(self.conversation_id))
         self._replay()
 
+    def _enter_room(self, meeting) -> None:
+        """A meeting's room: closed (4425) before its lobby opens and once cancelled; else the
+        client learns the meeting's phase and who is there, and the others that it came."""
+        self.meeting = SimpleNamespace(id=meeting.id, leader_id=meeting.leader_id)  # outlives the session
+        if meeting_lifecycle.phase(meeting) in ("before", "cancelled"):
+            self.live.send_error(errors.MEETING_NOT_OPEN)
+            self.live.close(CLOSE_NOT_OPEN, "room not open")
+            raise Done
+        self.live.send_event(make_event(MEETING_STATE, meeting_lifecycle.state(meeting)))
+        self.presence = Presence(get_redis(), self.conversation_id, self.user_id, current_app.config)
+        self.presence.arrive()
+        online = sorted(online_in(get_redis(), self.conversation_id))
+        self.live.send_event(make_event(PRESENCE_UPDATED, {"online": online, "left": []}))
+
+    def _load_room(self) -> None:
+        try:
+            self.room = group_view(self.conversation_id, self.meeting)
+        finally:
+            db.session.remove()
+
     def after_step(self) -> None:
         if not self.listener.items:  # caught up: what arrived meanwhile is delivered
             self._delivered()
+        if self.presence is not None:
+            self.presence.beat()
+
+    def finish(self) -> None:
+        if self.presence is not None:
+            with contextlib.suppress(redis.RedisError):
+                self.presence.depart()
 
     # -- out ---------------------------------------------------------------------------------
 
@@ -116,13 +158,17 @@ class ConversationConnection(LiveConnection):
     def _delivered(self) -> None:
         """This client has these messages: this process's delivery batch marks them delivered."""
         if self.undelivered:
-            delivery = receipts.Delivery(self.conversation_id, self.member_id, self.user_id, tuple(self.undelivered))
+            delivery = receipts.Delivery(
+                self.conversation_id, self.member_id, self.user_id, tuple(self.undelivered), self.room is not None
+            )
             self.undelivered = []
             get_batcher("chat-delivered", store_deliveries, DELIVERED_GATHER_S).submit(delivery)
 
     def on_event(self, event: dict) -> None:
         kind, data = event["type"], event["data"]
         if kind == MESSAGE_NEW:
+            if chat_system.payload(data).get("event") in chat_system.PERSON_EVENTS:
+                self._load_room()  # someone joined or left: bubbles and the list name them
             if data["seq"] > self.last_seq + 1:  # published out of order, or after a retry's gap
                 self._replay()  # what lies between is committed already: SQL has it
             elif self._send_message(data) and data["sender_id"] != self.user_id:
@@ -133,7 +179,10 @@ class ConversationConnection(LiveConnection):
         elif kind == TYPING:
             if data.get("user_id") not in (self.user_id, *self.hidden):
                 self.live.send_event(make_event(kind, data))
-        elif kind == MESSAGE_DELETED:
+        elif kind == READ_POSITION:
+            if data.get("user_id") != self.user_id and not self.hide_reads:
+                self.live.send_event(make_event(kind, data))
+        elif kind in (MESSAGE_DELETED, MEETING_STATE, PRESENCE_UPDATED, MESSAGE_PINNED):
             self.live.send_event(make_event(kind, data))
         elif kind == CONVERSATION_BLOCKED:
             self._on_block(data)

@@ -14,10 +14,11 @@ from blueberry.errors import render_error
 from blueberry.extensions import db
 from blueberry.forms import apply_field_error
 from blueberry.htmx import add_vary_hx_request, go, is_htmx
+from blueberry.inputs import text_int
 from blueberry.models import Meeting
 from blueberry.services import book as catalog
 from blueberry.services import meeting as meetings
-from blueberry.services import meeting_lifecycle, meeting_waitlist
+from blueberry.services import meeting_chat, meeting_lifecycle, meeting_waitlist
 from blueberry.services.book_search import search
 from blueberry.services.errors import FieldError
 
@@ -197,6 +198,24 @@ def manage(meeting_id: int, user_id: int, action: str):
         return _refused(meeting, str(error.message))
     db.session.commit()
     return _back(meeting, _("Removed.") if action == "remove" else _("They lead the meeting now."))
+
+
+@bp.post("/meetings/<int:meeting_id>/pin")
+@login_required
+def pin(meeting_id: int):
+    """The leader pins a message of the room (`seq`), or unpins (no `seq`)."""
+    meeting = _meeting_or_404(meeting_id)
+    if meeting.leader_id != current_user.id:
+        abort(404)
+    try:
+        meeting_chat.pin(meeting, current_user, text_int(request.form.get("seq", "")))
+    except FieldError as error:
+        db.session.rollback()
+        return render_error(422, str(error.message))
+    db.session.commit()
+    if is_htmx():
+        return "", 204  # the room hears it over its socket
+    return redirect(url_for("chat.conversation", conversation_id=meeting.conversation_id), 303)
 
 
 @bp.post("/meetings/<int:meeting_id>/cancel")

@@ -119,7 +119,45 @@
       e.detail.socketWrapper.send(JSON.stringify({ type: "message.send", client_id: item.client_id, content: item.content }));
     });
   });
-  document.addEventListener("htmx:wsAfterMessage", function () { tidy(); scrollDown(); markRead(); });
+  // A group: "read by N" under my messages, recounted from the members' read positions (the
+  // page's, then each one the socket reports).
+  var readPositions = {};
+  try { readPositions = JSON.parse(chat.dataset.readPositions || "{}"); } catch (err) { readPositions = {}; }
+  function recountReads() {
+    var box = document.getElementById("read-positions");
+    if (box) box.querySelectorAll("i[data-user-id]").forEach(function (el) {
+      readPositions[el.dataset.userId] = Math.max(readPositions[el.dataset.userId] || 0, Number(el.dataset.seq));
+      el.remove();
+    });
+    messages.querySelectorAll(".read-by").forEach(function (el) {
+      var seq = Number(el.dataset.seq), n = 0;
+      Object.keys(readPositions).forEach(function (uid) { if (readPositions[uid] >= seq) n += 1; });
+      var label = el.querySelector(".read-by-count");
+      if (Number(label.dataset.count) === n && label.textContent) return;
+      label.dataset.count = n;
+      label.textContent = n ? chat.dataset.textReadBy.replace("0", n) : chat.dataset.textSent;
+    });
+  }
+  // A meeting's room: the composer opens when it goes live and goes away when it ends; a
+  // "… left the room" notice stays a few seconds.
+  function followPhase() {
+    var state = document.getElementById("meeting-state"), composer = document.getElementById("composer");
+    if (!state || !composer) return;
+    var phase = state.dataset.phase;
+    composer.querySelectorAll("textarea, button").forEach(function (el) { el.disabled = phase !== "live"; });
+    if (phase === "ended" || phase === "cancelled") {
+      document.querySelectorAll(".composer-bar").forEach(function (el) { el.hidden = true; });
+    }
+  }
+  function expireNotices() {
+    document.querySelectorAll(".room-notice:not([data-expiring])").forEach(function (el) {
+      el.dataset.expiring = "true";
+      setTimeout(function () { el.remove(); }, 6000);
+    });
+  }
+  document.addEventListener("htmx:wsAfterMessage", function () {
+    tidy(); scrollDown(); markRead(); recountReads(); followPhase(); expireNotices();
+  });
   document.addEventListener("htmx:afterSwap", function (e) {
     if (e.detail.target && e.detail.target.classList.contains("older")) tidy();  // older messages came in above
   });
@@ -163,11 +201,12 @@
       e.preventDefault();
     }
   });
-  // Blocked by the other person (close code 4403): the extension does not reconnect; say so
+  // Blocked by the other person (close code 4403), or a meeting room that is not open (4425):
+  // the extension does not reconnect; say so
   // and put the composer away.
   document.addEventListener("htmx:wsClose", function (e) {
     var closed = e.detail && e.detail.event;
-    if (!closed || closed.code !== 4403) return;
+    if (!closed || (closed.code !== 4403 && closed.code !== 4425)) return;
     document.getElementById("chat-closed").hidden = false;
     ["composer", "upload-form"].forEach(function (id) {
       var form = document.getElementById(id);
@@ -175,6 +214,8 @@
     });
   });
   pending().forEach(showPending);
+  recountReads();
+  followPhase();
   tidy();
   scrollDown();
 })();
