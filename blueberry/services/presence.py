@@ -57,11 +57,17 @@ class Presence:
         self.beat_s, self.beaten = config["PRESENCE_BEAT_S"], 0.0
 
     def arrive(self) -> None:
-        """This window is open: the others hear of it if the person was not in the room."""
-        before = online(self.client, self.key)
-        self._hold(self.ttl_s)
-        if self.user_id not in before:
-            self._publish(before | {self.user_id}, [])
+        """This window is open: the others hear of it if the person was not in the room. Who
+        was there and who is there now are read in the same transaction as the entry is
+        written, so of two people arriving at once the later one announces them both."""
+        now = time.time()
+        pipe = self.client.pipeline()  # MULTI/EXEC
+        pipe.zrangebyscore(self.key, now, "+inf")
+        self._hold(self.ttl_s, pipe)
+        pipe.zrangebyscore(self.key, now, "+inf")
+        before, *_, after = pipe.execute()
+        if self.user_id not in _ids(before):
+            self._publish(_ids(after), [])
 
     def beat(self) -> None:
         """Keep this entry alive (when due), and clear the entries that lapsed."""
@@ -79,11 +85,13 @@ class Presence:
         timer.daemon = True
         timer.start()
 
-    def _hold(self, seconds: float) -> None:
-        pipe = self.client.pipeline()
+    def _hold(self, seconds: float, pipe=None) -> None:
+        own = pipe is None
+        pipe = self.client.pipeline() if own else pipe
         pipe.zadd(self.key, {self.entry: time.time() + seconds})
         pipe.expire(self.key, int(max(self.ttl_s, self.grace_s)) + 60)
-        pipe.execute()
+        if own:
+            pipe.execute()
 
     def _publish(self, ids: set[int], left: list[int]) -> None:
         publish_now(self.client, self.topic, PRESENCE_UPDATED, {"online": sorted(ids), "left": left})
@@ -91,7 +99,11 @@ class Presence:
 
 def online(client: redis.Redis, key: str) -> set[int]:
     """The ids of the people with an entry that has not lapsed."""
-    return {int(entry.split(b":")[0]) for entry in client.zrangebyscore(key, time.time(), "+inf")}
+    return _ids(client.zrangebyscore(key, time.time(), "+inf"))
+
+
+def _ids(entries) -> set[int]:
+    return {int(entry.partition(":")[0]) for entry in entries}
 
 
 def online_in(client: redis.Redis, conversation_id) -> set[int]:

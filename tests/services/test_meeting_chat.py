@@ -149,4 +149,8 @@ def test_a_system_message_is_told_in_each_readers_language(app, club):
         korean = chat_system.text(joined)
     with app.test_request_context(), force_locale("en"):
         english = chat_system.text(joined)
-    assert english == f"{people['jun'].display_name} joined." and korean != english and people["jun"].display_name in korean
+    assert (
+        english == f"{people['jun'].display_name} joined."
+        and korean != english
+        and people["jun"].display_name in korean
+    )
