@@ -286,3 +286,43 @@ def test_the_meeting_conversation_is_named_by_its_title(client, make_user, book)
     page = client.get(f"/conversations/{meeting.conversation_id}").get_data(as_text=True)
     assert ">Tuesday readers</a></h1>" in page and "Block or report" not in page
     assert "jun joined." in listed  # the newest message is a system one, in words
+
+
+@pytest.mark.parametrize(
+    ("before_start", "socket", "says"),
+    [
+        (timedelta(hours=1), False, "The room opens 10 minutes before the start."),
+        (timedelta(minutes=5), True, "The room is open: say hello."),
+        (timedelta(minutes=-5), True, "Live until"),
+        (timedelta(hours=-3), False, "this is its recap, to read"),
+    ],
+)
+def test_the_room_page_follows_the_meetings_clock(app, client, make_user, book, before_start, socket, says):
+    mina, jun = make_user("mina"), make_user("jun")
+    meeting = open_meeting(mina, book)
+    meetings.join(meeting, jun)
+    db.session.commit()
+    app.extensions["bb_clock"] = lambda: meeting.starts_at - before_start
+    try:
+        login(client, "jun")
+        page = client.get(f"/conversations/{meeting.conversation_id}").get_data(as_text=True)
+        detail = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
+    finally:
+        del app.extensions["bb_clock"]
+    assert says in page and ("ws-connect" in page) is socket and ('id="composer"' in page) is socket
+    assert 'class="presence"' in page and "jun joined." in page  # the people, and the history's notices
+    assert ("Enter the room" in detail) is socket
+
+
+def test_someone_who_left_reads_up_to_their_leaving(client, make_user, book):
+    mina, jun, ara = make_user("mina"), make_user("jun"), make_user("ara")
+    meeting = open_meeting(mina, book)
+    for person in (jun, ara):
+        meetings.join(meeting, person)
+    meetings.leave(meeting, jun)
+    meetings.join(meeting, make_user("bomi"))
+    db.session.commit()
+    login(client, "jun")
+    page = client.get(f"/conversations/{meeting.conversation_id}").get_data(as_text=True)
+    assert "ara joined." in page and "jun left." in page and "bomi joined." not in page
+    assert "ws-connect" not in page and "You left: this is the conversation up to then." in page
