@@ -35,7 +35,6 @@ class Delivery:
     member_id: int
     user_id: int
     messages: tuple[tuple[uuid.UUID, int], ...]
-    group: bool = False  # a group shows "read by N", not each delivery: nobody is told of these
 
 
 def mark_delivered(deliveries: list[Delivery]) -> list[tuple[uuid.UUID, dict]]:
@@ -53,9 +52,7 @@ def mark_delivered(deliveries: list[Delivery]) -> list[tuple[uuid.UUID, dict]]:
         reached = max(delivered, read)  # reading a message delivers it too
         for delivery in arrived[member_id]:
             fresh = [(mid, seq) for mid, seq in delivery.messages if seq > reached]
-            if not delivery.group:
-                cid, uid = delivery.conversation_id, delivery.user_id
-                receipts += [(cid, _receipt(mid, uid, "delivered")) for mid, _ in fresh]
+            receipts += [(delivery.conversation_id, _receipt(mid, delivery.user_id, "delivered")) for mid, _ in fresh]
             reached = max([reached, *(seq for _, seq in fresh)])  # another window's copy is not news
         if reached > max(delivered, read):
             moves.append({"member_id": member_id, "seq": reached})

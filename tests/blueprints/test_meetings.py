@@ -289,7 +289,7 @@ def test_the_meeting_conversation_is_named_by_its_title(client, make_user, book)
 
 
 @pytest.mark.parametrize(
-    ("before_start", "socket", "says"),
+    "case",
     [
         (timedelta(hours=1), False, "The room opens 10 minutes before the start."),
         (timedelta(minutes=5), True, "The room is open: say hello."),
@@ -297,7 +297,8 @@ def test_the_meeting_conversation_is_named_by_its_title(client, make_user, book)
         (timedelta(hours=-3), False, "this is its recap, to read"),
     ],
 )
-def test_the_room_page_follows_the_meetings_clock(app, client, make_user, book, before_start, socket, says):
+def test_the_room_page_follows_the_meetings_clock(app, client, make_user, book, case):
+    before_start, socket, says = case
     mina, jun = make_user("mina"), make_user("jun")
     meeting = open_meeting(mina, book)
     meetings.join(meeting, jun)

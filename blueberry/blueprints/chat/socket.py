@@ -156,11 +156,12 @@ class ConversationConnection(LiveConnection):
         return True
 
     def _delivered(self) -> None:
-        """This client has these messages: this process's delivery batch marks them delivered."""
-        if self.undelivered:
-            delivery = receipts.Delivery(
-                self.conversation_id, self.member_id, self.user_id, tuple(self.undelivered), self.room is not None
-            )
+        """This client has these messages: this process's delivery batch marks them delivered.
+        A group shows "read by N" instead, so its deliveries are neither written nor told."""
+        if self.room is not None:
+            self.undelivered = []
+        elif self.undelivered:
+            delivery = receipts.Delivery(self.conversation_id, self.member_id, self.user_id, tuple(self.undelivered))
             self.undelivered = []
             get_batcher("chat-delivered", store_deliveries, DELIVERED_GATHER_S).submit(delivery)
 
