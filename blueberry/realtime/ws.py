@@ -8,7 +8,8 @@ never interleaved with another), frames are throttled, malformed frames get an `
 
 Close codes: 1008 session ended (no reconnect), 1009 frame over 64 KiB (flask-sock),
 1011 the server failed (reconnect), 1012 server restarting, 1013 live delivery lost Redis
-(reconnect and resync); 4403 blocked and 4425 a meeting's room not open (do not reconnect).
+(reconnect and resync); 4403 blocked, 4410 left the group, 4425 a meeting's room not open
+(do not reconnect).
 Once upgraded, a socket never carries an HTTP response: a frame whose
 handling fails answers `error` `internal_error` and the socket stays up; a connection whose loop
 fails closes with 1011.
@@ -42,6 +43,7 @@ CLOSE_INTERNAL_ERROR = 1011
 CLOSE_RESTART = 1012
 CLOSE_TRY_AGAIN = 1013
 CLOSE_BLOCKED = 4403  # the other person blocked this user: the conversation is closed to them
+CLOSE_LEFT = 4410  # this user left the group (or was removed): the room is closed to them
 CLOSE_NOT_OPEN = 4425  # a meeting's room before its lobby opens, or cancelled: come back at the time
 # Put in a connection's inbox when its peer has sent something: its one loop answers frames too.
 FRAMES_WAITING = "frames.waiting"

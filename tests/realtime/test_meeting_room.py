@@ -153,3 +153,18 @@ def test_someone_who_left_is_refused_by_the_socket(room, app):
     with pytest.raises(Exception) as refused:
         enter(room, "ara")
     assert "404" in str(refused.value)
+
+
+def test_leaving_closes_the_leavers_windows_and_renames_the_room_for_the_others(room):
+    mina, ara = room["people"]["mina"].id, room["people"]["ara"].id
+    minas, aras = enter(room, "mina"), enter(room, "ara")
+    for ws in (minas, aras):
+        ws.send(json.dumps({"type": "ping"}))
+        ws_next(ws, "pong")
+    meetings.leave(room["meeting"], room["people"]["ara"])
+    db.session.commit()
+    notice = ws_next(aras, "message.new")
+    assert chat_system.payload(notice) == {"event": "left", "user_id": ara, "name": "Ara"}
+    assert closed_code(aras) == 4410  # documented: do not reconnect
+    assert chat_system.payload(ws_next(minas, "message.new"))["event"] == "left"
+    assert mina in ws_next(minas, "presence.updated")["online"]  # the room's people, anew

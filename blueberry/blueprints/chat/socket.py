@@ -33,7 +33,7 @@ from blueberry.realtime.events import (
     make_event,
     publish_now,
 )
-from blueberry.realtime.ws import CLOSE_BLOCKED, CLOSE_NOT_OPEN, LiveSocket
+from blueberry.realtime.ws import CLOSE_BLOCKED, CLOSE_LEFT, CLOSE_NOT_OPEN, LiveSocket
 from blueberry.services import chat, chat_blocks, chat_system, meeting_chat, meeting_lifecycle, receipts
 from blueberry.services.conversation import group_view
 from blueberry.services.errors import FieldError
@@ -116,6 +116,17 @@ class ConversationConnection(LiveConnection):
         online = sorted(online_in(get_redis(), self.conversation_id))
         self.live.send_event(make_event(PRESENCE_UPDATED, {"online": online, "left": []}))
 
+    def _on_membership(self, said: dict) -> None:
+        """Someone joined, left or was removed: this window names the room's people anew, or,
+        when it was this user who went, closes (4410) after showing the notice."""
+        if said.get("user_id") == self.user_id and said["event"] != "joined":
+            self.live.close(CLOSE_LEFT, "you left")
+            raise Done
+        self._load_room()
+        if self.presence is not None:
+            online = sorted(online_in(get_redis(), self.conversation_id))
+            self.live.send_event(make_event(PRESENCE_UPDATED, {"online": online, "left": []}))
+
     def _load_room(self) -> None:
         try:
             self.room = group_view(self.conversation_id, self.meeting)
@@ -168,12 +179,13 @@ class ConversationConnection(LiveConnection):
     def on_event(self, event: dict) -> None:
         kind, data = event["type"], event["data"]
         if kind == MESSAGE_NEW:
-            if chat_system.payload(data).get("event") in chat_system.PERSON_EVENTS:
-                self._load_room()  # someone joined or left: bubbles and the list name them
             if data["seq"] > self.last_seq + 1:  # published out of order, or after a retry's gap
                 self._replay()  # what lies between is committed already: SQL has it
             elif self._send_message(data) and data["sender_id"] != self.user_id:
                 self.undelivered.append((uuid.UUID(data["id"]), data["seq"]))
+            said = chat_system.payload(data) if data["type"] == "system" else {}
+            if said.get("event") in chat_system.PERSON_EVENTS:
+                self._on_membership(said)
         elif kind == RECEIPT_UPDATED:  # for the senders: my own receipts tell me nothing
             if data.get("user_id") != self.user_id and not (self.hide_reads and data.get("status") == "read"):
                 self.live.send_event(make_event(kind, data))

@@ -201,12 +201,13 @@
       e.preventDefault();
     }
   });
-  // Blocked by the other person (close code 4403), or a meeting room that is not open (4425):
+  // Blocked by the other person (close code 4403), gone from the group (4410), or a meeting
+  // room that is not open (4425):
   // the extension does not reconnect; say so
   // and put the composer away.
   document.addEventListener("htmx:wsClose", function (e) {
     var closed = e.detail && e.detail.event;
-    if (!closed || (closed.code !== 4403 && closed.code !== 4425)) return;
+    if (!closed || [4403, 4410, 4425].indexOf(closed.code) === -1) return;
     document.getElementById("chat-closed").hidden = false;
     ["composer", "upload-form"].forEach(function (id) {
       var form = document.getElementById(id);
