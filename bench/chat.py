@@ -53,12 +53,7 @@ class Side:
 
     @classmethod
     async def connect(cls, server, person, conversation_id) -> "Side":
-        url = server.url.replace("http://", "ws://") + f"/ws/conversations/{conversation_id}?after=0"
-        ws = await websockets.connect(
-            url, subprotocols=["blueberry.json"], origin=server.url, compression=None,
-            additional_headers={"Cookie": f"bb_session={person.cookie}"}, max_queue=None,
-        )  # fmt: skip
-        return cls(ws)
+        return cls(await conversation_socket(server, person, conversation_id))
 
     async def _read(self) -> None:
         try:
@@ -76,6 +71,15 @@ class Side:
     async def close(self) -> None:
         await self.ws.close()
         self.reader.cancel()
+
+
+async def conversation_socket(server, person, conversation_id):
+    """`person`'s JSON socket on a conversation, from its first message."""
+    url = server.url.replace("http://", "ws://") + f"/ws/conversations/{conversation_id}?after=0"
+    return await websockets.connect(
+        url, subprotocols=["blueberry.json"], origin=server.url, compression=None,
+        additional_headers={"Cookie": f"bb_session={person.cookie}"}, max_queue=None,
+    )  # fmt: skip
 
 
 def worker_of(pids: list[int], server_port: int, client_port: int) -> int | None:

@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 import websockets  # noqa: E402
 from sqlalchemy import bindparam, select, text  # noqa: E402
 
-from bench.chat import percentile, worker_of  # noqa: E402
+from bench.chat import conversation_socket, percentile, worker_of  # noqa: E402
 from bench.fanout_setup import bench_world  # noqa: E402
 from blueberry.extensions import db  # noqa: E402
 from blueberry.jobs import book as book_jobs  # noqa: E402
@@ -54,12 +54,7 @@ class Window:
 
     @classmethod
     async def open(cls, server, person, conversation_id) -> "Window":
-        url = server.url.replace("http://", "ws://") + f"/ws/conversations/{conversation_id}?after=0"
-        ws = await websockets.connect(
-            url, subprotocols=["blueberry.json"], origin=server.url, compression=None,
-            additional_headers={"Cookie": f"bb_session={person.cookie}"}, max_queue=None,
-        )  # fmt: skip
-        return cls(ws)
+        return cls(await conversation_socket(server, person, conversation_id))
 
     async def _read(self) -> None:
         try:

@@ -18,6 +18,19 @@ from tests.e2e.conftest import sign_in, window
 pytestmark = pytest.mark.e2e
 
 
+def fill_meeting_form(page, title: str, capacity: int, place: str) -> None:
+    """The new meeting form, about 채식주의자 (picked by typing part of its title), at 19:00 in
+    three days."""
+    page.goto("/meetings/new")
+    page.locator("#book-query").press_sequentially("채식", delay=60)
+    page.get_by_label(re.compile("채식주의자")).check()
+    page.fill("#title", title)
+    page.fill("#day", (datetime.now(UTC) + timedelta(days=3)).date().isoformat())
+    page.fill("#start", "19:00")
+    page.fill("#capacity", str(capacity))
+    page.fill("#place", place)
+
+
 def test_open_a_meeting_and_join_it(app, browser, live_server, make_user):
     book_jobs.load_sample(if_empty=True)
     make_user("mina", language="ko", timezone="Asia/Seoul")
@@ -28,14 +41,7 @@ def test_open_a_meeting_and_join_it(app, browser, live_server, make_user):
     violations: list[str] = []
     mina.on("console", lambda msg: "Content Security Policy" in msg.text and violations.append(msg.text))
     sign_in(mina, "mina")
-    mina.goto("/meetings/new")
-    mina.locator("#book-query").press_sequentially("채식", delay=60)
-    mina.get_by_label(re.compile("채식주의자")).check()
-    mina.fill("#title", "채식주의자 함께 읽기")
-    mina.fill("#day", (datetime.now(UTC) + timedelta(days=3)).date().isoformat())
-    mina.fill("#start", "19:00")
-    mina.fill("#capacity", "4")
-    mina.fill("#place", "서울 마포구 카페 블루")
+    fill_meeting_form(mina, "채식주의자 함께 읽기", capacity=4, place="서울 마포구 카페 블루")
     mina.get_by_role("button", name="모임 열기").click()
     expect(mina.locator("h1")).to_have_text("채식주의자 함께 읽기")
     expect(mina.locator(".meeting-when")).to_contain_text("오후 7:00")
@@ -71,15 +77,8 @@ def test_three_people_talk_in_the_room_and_one_leaves(app, browser, live_server,
     for name, page in pages.items():
         sign_in(page, name)
     mina = pages["mina"]
-    mina.goto("/meetings/new")
-    mina.locator("#book-query").press_sequentially("채식", delay=60)
-    mina.get_by_label(re.compile("채식주의자")).check()
-    mina.fill("#title", "Night readers")
-    mina.fill("#day", (datetime.now(UTC) + timedelta(days=2)).date().isoformat())
-    mina.fill("#start", "19:00")
-    mina.fill("#capacity", "5")
-    mina.fill("#place", "Café Blue")
-    mina.locator("form button[type=submit]", has_text="Open").click()
+    fill_meeting_form(mina, "Night readers", capacity=5, place="Café Blue")
+    mina.get_by_role("button", name="Open the meeting").click()
     expect(mina.locator("h1")).to_have_text("Night readers")
     meeting_path = urlparse(mina.url).path
     for name in ("jun", "ara"):
