@@ -12,6 +12,7 @@ from blueberry.jobs import get_queue
 from blueberry.models import Conversation, Meeting, MeetingParticipant, Notification
 from blueberry.models.base import utcnow
 from blueberry.services import book as catalog
+from blueberry.services import chat, receipts
 from blueberry.services import meeting as meetings
 from blueberry.services.meeting_lifecycle import moment_job_id
 from tests.conftest import get_csrf, login
@@ -327,3 +328,36 @@ def test_someone_who_left_reads_up_to_their_leaving(client, make_user, book):
     page = client.get(f"/conversations/{meeting.conversation_id}").get_data(as_text=True)
     assert "ara joined." in page and "jun left." in page and "bomi joined." not in page
     assert "ws-connect" not in page and "You left: this is the conversation up to then." in page
+
+
+def test_only_the_leader_pins_and_only_members_see_who_read(app, make_user, book):
+    mina, jun = make_user("mina"), make_user("jun")
+    make_user("ara")
+    meeting = open_meeting(mina, book)
+    meetings.join(meeting, jun)
+    db.session.commit()
+    chat.post_message(meeting.conversation_id, mina.id, "m1", "Start with part one")
+    db.session.commit()  # seq 1: "jun joined", seq 2: her message
+    receipts.mark_read(meeting.conversation_id, jun.id, 2)
+    db.session.commit()
+    path = f"/meetings/{meeting.id}/pin"
+    clients = {name: app.test_client() for name in ("mina", "jun", "ara")}
+    for name, client in clients.items():
+        login(client, name)
+    readers = f"/conversations/{meeting.conversation_id}/messages/2/readers"
+    for who, status in (("ara", 404), ("jun", 200)):  # an outsider, a member
+        client = clients[who]
+        assert client.post(path, data={"csrf_token": get_csrf(client, "/meetings/new"), "seq": "2"},
+                           headers=HTMX).status_code == 404  # not theirs to do  # fmt: skip
+        assert client.get(readers).status_code == status
+    client = clients["mina"]
+    token = get_csrf(client, "/meetings/new")
+    assert client.post(path, data={"csrf_token": token, "seq": "1"}, headers=HTMX).status_code == 422  # a notice
+    assert client.post(path, data={"csrf_token": token, "seq": "2"}, headers=HTMX).status_code == 204
+    assert db.session.get(Conversation, meeting.conversation_id).pinned_seq == 2
+    page = client.get(f"/conversations/{meeting.conversation_id}").get_data(as_text=True)
+    assert 'id="pinned"' in page and "Unpin" in page and "Read by 1" in page
+    assert "@jun" in client.get(readers).get_data(as_text=True)
+    assert client.post(path, data={"csrf_token": token}, headers=HTMX).status_code == 204  # unpinned
+    db.session.expire_all()
+    assert db.session.get(Conversation, meeting.conversation_id).pinned_seq is None
