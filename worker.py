@@ -1,7 +1,9 @@
 """Blueberry's background processes.
 
 Usage:
-  python worker.py work [queue ...]   an RQ worker (all queues by default)
+  python worker.py work [queue ...]   an RQ worker (every queue but `alarms` by default)
+  python worker.py alarms             the `alarms` worker: reminders and meeting moments, run
+                                      in-process (no fork per job), never behind other work
   python worker.py schedule           the periodic-job scheduler (1-second polling)
 """
 
@@ -11,7 +13,7 @@ import sys
 import time
 
 import redis
-from rq import Worker
+from rq import SimpleWorker, Worker
 from rq.serializers import JSONSerializer
 
 from blueberry import create_app
@@ -28,8 +30,8 @@ def _forget_inherited_connections() -> None:
     db.engine.dispose(close=False)
 
 
-class RecoveringWorker(Worker):
-    """An RQ worker whose scheduler comes back as soon as Redis does.
+class Recovering:
+    """For an RQ worker class: its scheduler comes back as soon as Redis does.
 
     RQ's scheduler (delayed jobs and retries) runs in a process that exits when Redis goes away,
     and RQ starts it again only at its ten-minute maintenance: a retry would wait that long. This
@@ -96,15 +98,32 @@ class RecoveringWorker(Worker):
         return True
 
 
-def work(app, queues: list[str]) -> None:
+class RecoveringWorker(Recovering, Worker):
+    """The worker of every queue but `alarms`: a work horse forked per job."""
+
+
+class AlarmWorker(Recovering, SimpleWorker):
+    """The `alarms` queue's own worker: its jobs are short and due at a time, so they run in this
+    process (a fork per job costs more than most of them take), and nothing queued elsewhere (an
+    AI call, an ingestion) waits in front of them."""
+
+    def perform_job(self, job, queue, *args, **kwargs) -> bool:
+        try:
+            return super().perform_job(job, queue, *args, **kwargs)
+        finally:
+            db.session.remove()  # the next job starts from the database, not this one's objects
+
+
+def work(app, queues: list[str], worker_class: type = RecoveringWorker) -> None:
     """Work until asked to stop. RQ's worker quits on a Redis error in several places outside its
     reconnecting dequeue: then wait for Redis and start a fresh worker (and scheduler)."""
     url = app.config["REDIS_URL"]
     connection = make_redis(url, socket_timeout=None, decode=False)
     os.register_at_fork(after_in_child=_forget_inherited_connections)
     while True:
-        worker = RecoveringWorker(
-            queues or list(QUEUES), connection=connection, serializer=JSONSerializer,
+        worker = worker_class(
+            queues or [queue for queue in QUEUES if queue != "alarms"],
+            connection=connection, serializer=JSONSerializer,
             worker_ttl=app.config["WORKER_TTL_S"],
         )  # fmt: skip
         try:
@@ -127,13 +146,15 @@ def schedule(app) -> None:
 
 def main(argv: list[str]) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    if not argv or argv[0] not in ("work", "schedule"):
+    if not argv or argv[0] not in ("work", "alarms", "schedule"):
         print(__doc__)
         return 2
     app = create_app()
     with app.app_context():
         if argv[0] == "work":
             work(app, argv[1:])
+        elif argv[0] == "alarms":
+            work(app, ["alarms"], AlarmWorker)
         else:
             schedule(app)
     return 0

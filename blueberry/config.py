@@ -200,6 +200,8 @@ class Config:
     MEETING_OFFER_S = int(os.environ.get("MEETING_OFFER_S", "900"))
     # How often the sweep looks for meeting moments whose timed job never ran.
     MEETING_SWEEP_EVERY_S = int(os.environ.get("MEETING_SWEEP_EVERY_S", "60"))
+    # Meeting reminders whose job was lost are sent by this sweep (while still before the start).
+    REMINDER_SWEEP_EVERY_S = int(os.environ.get("REMINDER_SWEEP_EVERY_S", "15"))
 
     TESTING = False
 

@@ -41,6 +41,12 @@ def periodic_jobs(config) -> list[PeriodicJob]:
         PeriodicJob(
             "sweep-meetings", "blueberry.jobs.meeting.sweep_meetings", config["MEETING_SWEEP_EVERY_S"], queue="alarms"
         ),  # fmt: skip
+        PeriodicJob(
+            "sweep-reminders",
+            "blueberry.jobs.reminders.sweep_reminders",
+            config["REMINDER_SWEEP_EVERY_S"],
+            queue="alarms",
+        ),  # fmt: skip
         *_catalog_jobs(config),
     ]
 

@@ -2,6 +2,7 @@
 
 from blueberry.models.book import Author, Book, BookAuthor, BookGram, BookRank, Category
 from blueberry.models.chat import Attachment, Conversation, ConversationMember, Message
+from blueberry.models.claim import Claim
 from blueberry.models.matching import MatchedRoom, MatchHistory, MatchSetting
 from blueberry.models.meeting import Meeting, MeetingParticipant
 from blueberry.models.message_request import MessageRequest
@@ -19,6 +20,7 @@ __all__ = [
     "BookGram",
     "BookRank",
     "Category",
+    "Claim",
     "Conversation",
     "ConversationMember",
     "JobRun",

@@ -21,7 +21,14 @@ from blueberry.extensions import db
 from blueberry.links import path_for
 from blueberry.models import Book, Category, Conversation, Meeting, MeetingParticipant, User
 from blueberry.models.meeting import MAX_CAPACITY, MIN_CAPACITY
-from blueberry.services import chat_system, meeting_chat, meeting_lifecycle, meeting_waitlist, notifications
+from blueberry.services import (
+    chat_system,
+    meeting_chat,
+    meeting_lifecycle,
+    meeting_reminders,
+    meeting_waitlist,
+    notifications,
+)
 from blueberry.services.errors import FieldError
 
 MIN_LENGTH, MAX_LENGTH = timedelta(minutes=30), timedelta(hours=6)
@@ -75,6 +82,7 @@ def create(leader: User, form: MeetingForm) -> Meeting:
     db.session.add(MeetingParticipant(meeting_id=meeting.id, user_id=leader.id, role="leader", state="going"))
     meeting_chat.enter(meeting, leader, announce=False)
     meeting_lifecycle.schedule_moments(meeting)
+    meeting_reminders.schedule(meeting)
     return meeting
 
 
@@ -98,6 +106,7 @@ def update(meeting: Meeting, leader: User, form: MeetingForm) -> None:
     db.session.get(Conversation, meeting.conversation_id).title = meeting.title
     db.session.flush()
     meeting_lifecycle.schedule_moments(meeting)
+    meeting_reminders.schedule(meeting)
     meeting_waitlist.offer_freed_places(meeting)
     _tell_everyone(
         meeting, leader, lambda: _("“%(title)s” changed: have a look at the new details.", title=meeting.title)

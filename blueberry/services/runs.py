@@ -26,6 +26,14 @@ def finish(run: JobRun, counts: dict) -> None:
     db.session.flush()
 
 
+def record(kind: str, started_at, counts: dict) -> JobRun:
+    """A run that is over already (a short job that records only runs that did something)."""
+    run = JobRun(kind=kind, status="ok", counts=dict(counts), started_at=started_at, finished_at=utcnow())
+    db.session.add(run)
+    db.session.flush()
+    return run
+
+
 def fail(run_id: int, error: str, counts: dict) -> None:
     """Record why the run stopped (call it after rolling back what the failed step wrote)."""
     run = db.session.get(JobRun, run_id)

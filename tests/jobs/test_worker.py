@@ -55,6 +55,28 @@ def test_worker_process_runs_a_job_in_a_forked_horse(app, redis_server, database
         process.wait(timeout=15)
 
 
+def test_alarms_have_a_worker_of_their_own_that_does_not_fork(app, redis_server, database_url):
+    """`worker.py alarms` takes only the alarms queue and runs its jobs in its own process (the
+    job answers with its process id); `worker.py work` leaves that queue to it."""
+    connection = redis.Redis.from_url(redis_server.url)
+    job = get_queue("alarms", connection).enqueue("os.getpid")
+    env = {**os.environ, "REDIS_URL": redis_server.url, "DATABASE_URL": database_url, "SECRET_KEY": "x"}
+    processes = [subprocess.Popen([sys.executable, "worker.py", command], cwd=ROOT, env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                 for command in ("alarms", "work")]  # fmt: skip
+    try:
+        assert wait_for(lambda: job.get_status(refresh=True) in ("finished", "failed"), 20)
+        assert job.get_status() == "finished", job.exc_info
+        assert job.return_value() == processes[0].pid  # no work horse: the job ran in the worker
+        assert wait_for(lambda: len(Worker.all(connection=connection)) == 2, 20)
+        queues = sorted(tuple(w.queue_names()) for w in Worker.all(connection=connection))
+        assert queues == [("alarms",), ("default", "ai", "ingest")]
+    finally:
+        for process in processes:
+            process.terminate()
+            process.wait(timeout=15)
+
+
 def start_worker(redis_url: str, database_url: str, log_dir: Path, **env) -> subprocess.Popen:
     """A worker process; what it logs goes to `worker.log` in `log_dir` (shown on failure)."""
     env = {**os.environ, "REDIS_URL": redis_url, "DATABASE_URL": database_url, "SECRET_KEY": "x", **env}

@@ -1,0 +1,118 @@
+"""Meeting reminders: "starts at 19:00, its room is open" to everyone going, 10 minutes ahead,
+once each, wherever they are (a notification: a toast and a badge live, and kept in the list).
+
+When: one timed job per due time (`reminders-<time>` on the `alarms` queue) handles every
+meeting due by then together — meetings start on the hour, so thousands may share a minute —
+and the sweep does the same for whatever a lost job left. Both read the meetings from SQL, so a
+meeting moved to another time is reminded at its new time and a cancelled one not at all.
+
+Once: each reminder is a claim (services/claims.py), unique per (meeting, person), written in
+the transaction of its notification. A job that runs twice, or a sweep racing the job, sends
+nothing the second time. Someone who started going after the reminder time gets none (the
+meeting page tells them when it starts); a reminder whose time passed unsent until the start is
+recorded as missed instead of arriving late.
+"""
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_time
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import String, cast, exists, literal, select
+
+from blueberry import clock
+from blueberry.extensions import db
+from blueberry.jobs import schedule_at_on_commit
+from blueberry.links import path_for
+from blueberry.models import Claim, Meeting, MeetingParticipant, User
+from blueberry.services import claims, notifications
+
+KIND = "meeting.reminder"
+LEAD = timedelta(minutes=10)
+JOB = "blueberry.jobs.reminders.send_meeting_reminders"
+BATCH = 200  # meetings per transaction
+MISSED_LOOKBACK = timedelta(days=1)
+
+
+def due_at(meeting: Meeting) -> datetime:
+    return meeting.starts_at - LEAD
+
+
+def schedule(meeting: Meeting) -> None:
+    """The job for the meeting's reminder time, after the commit (shared with every meeting due
+    then: scheduling it again changes nothing; a moved meeting's old job finds nothing to do)."""
+    when = due_at(meeting)
+    if when > clock.now():
+        schedule_at_on_commit(f"reminders-{when:%Y%m%dT%H%M%S}", when, "alarms", JOB)
+
+
+def subject(meeting_id: int) -> str:
+    return f"meeting:{meeting_id}"
+
+
+def send_due(now: datetime, done: dict, after_id: int = 0) -> int | None:
+    """Remind everyone going to the next `BATCH` meetings (by id, after `after_id`) whose reminder
+    time has come and that have not started; adds to `done` (sent, skipped, lateness in ms).
+    The last meeting id handled, to go on from after the commit, or None when there are no more."""
+    query = (
+        select(Meeting)
+        .where(Meeting.status == "scheduled", Meeting.starts_at > now, Meeting.starts_at <= now + LEAD)
+        .where(Meeting.id > after_id)
+        .order_by(Meeting.id)
+        .limit(BATCH)
+    )
+    meetings = db.session.scalars(query).all()
+    for meeting in meetings:
+        _remind(meeting, now, done)
+    return meetings[-1].id if len(meetings) == BATCH else None
+
+
+def _remind(meeting: Meeting, now: datetime, done: dict) -> None:
+    due = due_at(meeting)
+    going = db.session.execute(
+        select(User, MeetingParticipant.state_at)
+        .join(MeetingParticipant, MeetingParticipant.user_id == User.id)
+        .where(MeetingParticipant.meeting_id == meeting.id, MeetingParticipant.state == "going")
+    ).all()
+    on_time = [user for user, since in going if since <= due]
+    late = [user.id for user, since in going if since > due]
+    done["skipped"] += len(claims.claim(KIND, subject(meeting.id), late, "skipped", due_at=due, now=now))
+    mine = claims.claim(KIND, subject(meeting.id), [u.id for u in on_time], "sent", due_at=due, now=now)
+    link = path_for("chat.conversation", conversation_id=meeting.conversation_id)
+    for user in on_time:
+        if user.id in mine:
+            notifications.notify(user, _words(meeting, user), link=link, kind="meeting.reminder")
+    done["sent"] += len(mine)
+    done["lateness_ms"] += [max(0, int((now - due).total_seconds() * 1000))] * len(mine)
+
+
+def _words(meeting: Meeting, user: User) -> str:
+    """In the person's language and time zone (a job has no request to take them from)."""
+    starts = format_time(meeting.starts_at, "short", tzinfo=ZoneInfo(user.timezone), locale=user.language)
+    with force_locale(user.language):
+        return _("“%(title)s” starts at %(time)s. Its room is open: come in.", title=meeting.title, time=starts)
+
+
+def record_missed(now: datetime | None = None) -> int:
+    """Reminders whose meeting started while nobody sent them: recorded as missed (a "starts in
+    10 minutes" after the start would be wrong), so the runs page shows them."""
+    now = now or clock.now()
+    claimed = exists().where(
+        Claim.kind == KIND, Claim.subject == literal("meeting:") + cast(Meeting.id, String),
+        Claim.user_id == MeetingParticipant.user_id,
+    )  # fmt: skip
+    query = (
+        select(Meeting.id, Meeting.starts_at, MeetingParticipant.user_id, MeetingParticipant.state_at)
+        .join(MeetingParticipant, MeetingParticipant.meeting_id == Meeting.id)
+        .where(Meeting.status != "cancelled", Meeting.starts_at <= now, Meeting.starts_at > now - MISSED_LOOKBACK)
+        .where(MeetingParticipant.state == "going", ~claimed)
+        .limit(5000)
+    )
+    missed = 0
+    for meeting_id, starts_at, user_id, since in db.session.execute(query).all():
+        if since <= starts_at - LEAD:  # going by the reminder time: it was theirs to get
+            missed += len(
+                claims.claim(KIND, subject(meeting_id), [user_id], "missed", due_at=starts_at - LEAD, now=now)
+            )
+    return missed
