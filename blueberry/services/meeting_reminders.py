@@ -13,6 +13,7 @@ meeting page tells them when it starts); a reminder whose time passed unsent unt
 recorded as missed instead of arriving late.
 """
 
+from collections import defaultdict
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -63,26 +64,38 @@ def send_due(now: datetime, done: dict, after_id: int = 0) -> int | None:
         .limit(BATCH)
     )
     meetings = db.session.scalars(query).all()
+    going = _going([meeting.id for meeting in meetings])
     for meeting in meetings:
-        _remind(meeting, now, done)
+        _remind(meeting, going.get(meeting.id, []), done)
     return meetings[-1].id if len(meetings) == BATCH else None
 
 
-def _remind(meeting: Meeting, now: datetime, done: dict) -> None:
-    due = due_at(meeting)
-    going = db.session.execute(
-        select(User, MeetingParticipant.state_at)
-        .join(MeetingParticipant, MeetingParticipant.user_id == User.id)
-        .where(MeetingParticipant.meeting_id == meeting.id, MeetingParticipant.state == "going")
-    ).all()
+def _going(meeting_ids: list[int]) -> dict[int, list[tuple[User, datetime]]]:
+    """The people going to each meeting, with since when: one query for a batch."""
+    found = defaultdict(list)
+    rows = db.session.execute(
+        select(MeetingParticipant.meeting_id, User, MeetingParticipant.state_at)
+        .join(User, User.id == MeetingParticipant.user_id)
+        .where(MeetingParticipant.meeting_id.in_(meeting_ids), MeetingParticipant.state == "going")
+    )
+    for meeting_id, user, since in rows:
+        found[meeting_id].append((user, since))
+    return found
+
+
+def _remind(meeting: Meeting, going: list[tuple[User, datetime]], done: dict) -> None:
+    due, now = due_at(meeting), clock.now()  # now: when this one goes out, for its lateness
     on_time = [user for user, since in going if since <= due]
     late = [user.id for user, since in going if since > due]
     done["skipped"] += len(claims.claim(KIND, subject(meeting.id), late, "skipped", due_at=due, now=now))
     mine = claims.claim(KIND, subject(meeting.id), [u.id for u in on_time], "sent", due_at=due, now=now)
-    link = path_for("chat.conversation", conversation_id=meeting.conversation_id)
+    by_words = defaultdict(list)  # one notification insert per wording (language and zone)
     for user in on_time:
         if user.id in mine:
-            notifications.notify(user, _words(meeting, user), link=link, kind="meeting.reminder")
+            by_words[_words(meeting, user)].append(user.id)
+    link = path_for("chat.conversation", conversation_id=meeting.conversation_id)
+    for words, user_ids in by_words.items():
+        notifications.notify_many(user_ids, words, link=link, kind="meeting.reminder")
     done["sent"] += len(mine)
     done["lateness_ms"] += [max(0, int((now - due).total_seconds() * 1000))] * len(mine)
 
