@@ -33,6 +33,7 @@ KIND = "meeting.reminder"
 LEAD = timedelta(minutes=10)
 JOB = "blueberry.jobs.reminders.send_meeting_reminders"
 BATCH = 200  # meetings per transaction
+EARLY = timedelta(seconds=3)
 MISSED_LOOKBACK = timedelta(days=1)
 
 
@@ -42,10 +43,13 @@ def due_at(meeting: Meeting) -> datetime:
 
 def schedule(meeting: Meeting) -> None:
     """The job for the meeting's reminder time, after the commit (shared with every meeting due
-    then: scheduling it again changes nothing; a moved meeting's old job finds nothing to do)."""
+    then: scheduling it again changes nothing; a moved meeting's old job finds nothing to do).
+    It is put on the queue a little early (RQ's scheduler looks once a second) and waits in the
+    alarms worker for the exact time."""
     when = due_at(meeting)
     if when > clock.now():
-        schedule_at_on_commit(f"reminders-{when:%Y%m%dT%H%M%S}", when, "alarms", JOB)
+        job_id = f"reminders-{when:%Y%m%dT%H%M%S}"
+        schedule_at_on_commit(job_id, when - EARLY, "alarms", JOB, when.isoformat())
 
 
 def subject(meeting_id: int) -> str:

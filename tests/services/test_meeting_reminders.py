@@ -4,6 +4,7 @@ time, a cancelled one never, someone who joined after the reminder time skipped,
 whose time passed unsent until the start recorded as missed, and each run on the runs page."""
 
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -100,7 +101,7 @@ def test_the_reminder_follows_the_meeting(club, clock):
     meeting, people = club
     registry = get_queue("alarms").scheduled_job_registry
     job_id = f"reminders-{START - timedelta(minutes=10):%Y%m%dT%H%M%S}"
-    assert registry.get_scheduled_time(job_id) == START - timedelta(minutes=10)
+    assert registry.get_scheduled_time(job_id) == START - timedelta(minutes=10, seconds=3)  # and waits
     later_start = START + timedelta(hours=2)
     form = meetings.MeetingForm(book=meeting.book, title=meeting.title, description="", capacity=3, online=True,
                                 place="", starts_at=later_start, ends_at=later_start + timedelta(hours=1))  # fmt: skip
@@ -109,7 +110,7 @@ def test_the_reminder_follows_the_meeting(club, clock):
     clock.at = START - timedelta(minutes=10)  # the old time: its job finds nothing due
     assert send_meeting_reminders()["sent"] == 0
     later = START + timedelta(hours=2) - timedelta(minutes=10)
-    assert registry.get_scheduled_time(f"reminders-{later:%Y%m%dT%H%M%S}") == later
+    assert registry.get_scheduled_time(f"reminders-{later:%Y%m%dT%H%M%S}") == later - timedelta(seconds=3)
     clock.at = later
     assert send_meeting_reminders()["sent"] == 2
 
@@ -167,3 +168,12 @@ def test_a_meeting_cannot_be_moved_into_the_past(club, clock):
     assert refused.value.field == "start"
     db.session.rollback()
     assert db.session.get(Meeting, meeting.id).starts_at == START
+
+
+def test_the_job_comes_early_and_waits_for_its_time(club, clock):
+    due = START - timedelta(minutes=10)
+    clock.at = due - timedelta(seconds=0.5)  # RQ's scheduler put it on the queue ahead of time
+    started = time.monotonic()
+    assert send_meeting_reminders(due.isoformat())["sent"] == 2
+    assert time.monotonic() - started >= 0.5  # it waited
+    assert db.session.scalars(select(Claim.lateness_ms)).all() == [0, 0]
