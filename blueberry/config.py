@@ -132,6 +132,10 @@ class Config:
     # STUN/TURN for WebRTC, as RTCIceServer JSON. No servers: peers on one network still connect.
     ICE_SERVERS = _json_env("ICE_SERVERS", '[{"urls": "stun:stun.l.google.com:19302"}]')
 
+    # Who has a live connection anywhere (reminders email only those who have none): a connection
+    # refreshes its entry every ONLINE_BEAT_S; one of a crashed worker lapses after ONLINE_TTL_S.
+    ONLINE_BEAT_S = float(os.environ.get("ONLINE_BEAT_S", "20"))
+    ONLINE_TTL_S = float(os.environ.get("ONLINE_TTL_S", "60"))
     # Who is in a group's room: an open window refreshes its entry every PRESENCE_BEAT_S, a lost
     # one lapses after PRESENCE_TTL_S, a closed one after PRESENCE_GRACE_S (a reload shows no leaving).
     PRESENCE_BEAT_S = float(os.environ.get("PRESENCE_BEAT_S", "10"))

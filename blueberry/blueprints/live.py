@@ -31,6 +31,7 @@ from blueberry.realtime.ws import (
     guarded,
 )
 from blueberry.services import notifications
+from blueberry.services.online import Online
 from blueberry.services.sessions import token_hash
 
 bp = Blueprint("live", __name__)
@@ -66,7 +67,7 @@ def events():
     cursor = request.headers.get("Last-Event-ID") or request.args.get("last_event_id")
     feed = user_feed(cursor)
     db.session.remove()
-    return event_stream(feed, render, current_app.config["SSE_KEEPALIVE_S"])
+    return event_stream(feed, render, Online(current_user.id), current_app.config["SSE_KEEPALIVE_S"])
 
 
 @sock.route("/ws", bp=bp)

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from typing import ClassVar
 
 import redis
+from flask_login import current_user
 from simple_websocket import ConnectionClosed
 
 from blueberry.extensions import db
@@ -33,6 +34,7 @@ from blueberry.realtime.ws import (
     answering,
     listening,
 )
+from blueberry.services.online import Online
 
 
 class Done(Exception):
@@ -84,17 +86,22 @@ class LiveConnection:
     # -- the loop -----------------------------------------------------------------------------
 
     def serve(self) -> None:
-        """Run until the client leaves, the session ends, the server stops or Redis goes away."""
+        """Run until the client leaves, the session ends, the server stops or Redis goes away.
+        While it runs, the user counts as online (services/online.py)."""
+        self.online = Online(current_user.id)
         try:
             with self.subscribed() as self.listener:
+                self.online.arrive()
                 self.start()
                 while True:
                     self._step()
+                    self.online.beat()
         except Done:
             pass
         except redis.RedisError:
             self.live.close(CLOSE_TRY_AGAIN, self.paused_reason)
         finally:
+            self.online.depart()
             try:
                 self.finish()
             finally:

@@ -6,6 +6,7 @@ with an error status: the htmx sse extension forgets `Last-Event-ID` after a ref
 so an ended session gets a `session.ended` event and the stream closes.
 """
 
+import contextlib
 import json
 from collections.abc import Callable, Iterator
 
@@ -13,6 +14,7 @@ from flask import Response, stream_with_context
 
 from blueberry.realtime.events import SERVER_RESTARTING, SESSION_ENDED
 from blueberry.realtime.feed import KEEPALIVE, Feed
+from blueberry.services.online import Online
 
 # Browsers reconnect after this many milliseconds when a stream drops.
 RETRY_MS = 2000
@@ -37,10 +39,11 @@ def as_json(event: dict) -> str:
     return json.dumps(public, separators=(",", ":"), default=str)
 
 
-def _messages(feed: Feed, render: Render, keepalive_s: float) -> Iterator[str]:
+def _messages(feed: Feed, render: Render, keepalive_s: float, online: Online) -> Iterator[str]:
     yield f": connected\nretry: {RETRY_MS}\n\n"
-    with feed:
+    with feed, _counted(online):
         for event in _events(feed, keepalive_s):
+            online.beat()
             if event["type"] == SERVER_RESTARTING:
                 return  # the browser reconnects (to another process) with its Last-Event-ID
             if event["type"] == KEEPALIVE:
@@ -49,6 +52,16 @@ def _messages(feed: Feed, render: Render, keepalive_s: float) -> Iterator[str]:
             data = render(event)
             if data is not None:
                 yield format_event(event, data)
+
+
+@contextlib.contextmanager
+def _counted(online: Online) -> Iterator[None]:
+    """The user counts as online while the stream is open (services/online.py)."""
+    online.arrive()
+    try:
+        yield
+    finally:
+        online.depart()
 
 
 def _events(feed: Feed, keepalive_s: float) -> Iterator[dict]:
@@ -63,9 +76,9 @@ def ended_stream(render: Render) -> Response:
     return _response(iter([body]))
 
 
-def event_stream(feed: Feed, render: Render, keepalive_s: float = 15.0) -> Response:
+def event_stream(feed: Feed, render: Render, online: Online, keepalive_s: float = 15.0) -> Response:
     """The streaming response for `feed`, rendered per event by `render`."""
-    return _response(_messages(feed, render, keepalive_s))
+    return _response(_messages(feed, render, keepalive_s, online))
 
 
 def _response(body: Iterator[str]) -> Response:
