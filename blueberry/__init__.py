@@ -69,6 +69,7 @@ def _register_blueprints(app: Flask) -> None:
         requests,
         rooms,
         settings,
+        unsubscribe,
     )
     from blueberry.cli import register_cli
     from blueberry.errors import register_error_handlers
@@ -77,7 +78,7 @@ def _register_blueprints(app: Flask) -> None:
     app.url_map.converters["int"] = SQLIntConverter  # before any route is added: they bind it
 
     for module in (main, auth, settings, notifications, live, match, rooms, requests, chat, profiles, book, meeting,
-                   ops):  # fmt: skip
+                   ops, unsubscribe):  # fmt: skip
         app.register_blueprint(module.bp)
     ops.init_dashboard(app)
     register_error_handlers(app)

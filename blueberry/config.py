@@ -132,6 +132,8 @@ class Config:
     # STUN/TURN for WebRTC, as RTCIceServer JSON. No servers: peers on one network still connect.
     ICE_SERVERS = _json_env("ICE_SERVERS", '[{"urls": "stun:stun.l.google.com:19302"}]')
 
+    # The site's address as mail from a worker links to it (a job has no request to take it from).
+    PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://" + os.environ.get("BIND", "127.0.0.1:5000")).rstrip("/")
     # Who has a live connection anywhere (reminders email only those who have none): a connection
     # refreshes its entry every ONLINE_BEAT_S; one of a crashed worker lapses after ONLINE_TTL_S.
     ONLINE_BEAT_S = float(os.environ.get("ONLINE_BEAT_S", "20"))

@@ -10,12 +10,16 @@ log = logging.getLogger(__name__)
 SMTP_TIMEOUT_S = 20
 
 
-def send_mail(to: str, subject: str, body: str) -> str:
-    """Send a plain-text mail; without MAIL_SERVER, write it to the log (development)."""
+def send_mail(to: str, subject: str, body: str, unsubscribe: str = "") -> str:
+    """Send a plain-text mail; without MAIL_SERVER, write it to the log (development). With an
+    `unsubscribe` link, mail programs offer it too (List-Unsubscribe, one click)."""
     config = current_app.config
     if not config["MAIL_SERVER"]:
         return _log_mail(to, subject, body)
     message = _message(config["MAIL_FROM"], to, subject, body)
+    if unsubscribe:
+        message["List-Unsubscribe"] = f"<{unsubscribe}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     try:
         _deliver(config, message)
     except smtplib.SMTPRecipientsRefused:

@@ -12,6 +12,9 @@ from blueberry.models.base import UTCDateTime, utcnow
 GENDERS = ("male", "female")
 # Who may send me message requests (people I have met can always write).
 REQUESTS_FROM = ("anyone", "nobody")
+# How meeting reminders and meeting changes reach someone: in the app only, also by email when
+# they are not connected anywhere, or not at all.
+DELIVERIES = ("app", "email", "off")
 MAX_BIO, MAX_INTERESTS, MAX_INTEREST_LENGTH = 300, 10, 20
 MIN_AGE, MAX_AGE = 18, 120
 
@@ -22,6 +25,8 @@ class User(UserMixin, db.Model):
         CheckConstraint(f"age BETWEEN {MIN_AGE} AND {MAX_AGE}", name="age_range"),
         CheckConstraint("gender IN ('male', 'female')", name="gender_known"),
         CheckConstraint(f"requests_from IN {REQUESTS_FROM}", name="requests_from_known"),
+        CheckConstraint(f"meeting_reminders IN {DELIVERIES}", name="meeting_reminders_known"),
+        CheckConstraint(f"meeting_changes IN {DELIVERIES}", name="meeting_changes_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -43,6 +48,8 @@ class User(UserMixin, db.Model):
     is_active: Mapped[bool] = mapped_column(default=True, server_default=true())
     is_staff: Mapped[bool] = mapped_column(default=False, server_default=false())
     requests_from: Mapped[str] = mapped_column(String(8), default="anyone", server_default="anyone")
+    meeting_reminders: Mapped[str] = mapped_column(String(5), default="app", server_default="app")
+    meeting_changes: Mapped[str] = mapped_column(String(5), default="app", server_default="app")
     # The profile card: a short bio, up to MAX_INTERESTS tags, and a photo kept as
     # `<photo_name>.webp` and `<photo_name>.thumb.webp` (both square) in PHOTO_DIR; empty: initials.
     bio: Mapped[str] = mapped_column(String(MAX_BIO), default="", server_default="")

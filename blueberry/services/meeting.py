@@ -18,13 +18,14 @@ from sqlalchemy.exc import IntegrityError
 
 from blueberry import clock
 from blueberry.extensions import db
-from blueberry.links import path_for
+from blueberry.links import path_for, public_url_for
 from blueberry.models import Book, Category, Conversation, Meeting, MeetingParticipant, User
 from blueberry.models.meeting import MAX_CAPACITY, MIN_CAPACITY
 from blueberry.services import (
     chat_system,
     meeting_chat,
     meeting_lifecycle,
+    meeting_mail,
     meeting_reminders,
     meeting_waitlist,
     notifications,
@@ -211,13 +212,19 @@ def cancel(meeting: Meeting, user: User) -> bool:
 
 
 def _tell_everyone(meeting: Meeting, but: User, words) -> None:
-    """A notification to everyone going or waiting (but the one who acted), in their language."""
+    """A notification to everyone going or waiting (but the one who acted, and those who turned
+    meeting changes off), in their language; by email too for those who chose it and are away."""
     link = path_for("meeting.detail", meeting_id=meeting.id)
-    for person in people(meeting.id, ACTIVE):
-        if person.id != but.id:
-            with force_locale(person.language):
-                title = words()
-            notifications.notify(person, title, link=link, kind="meeting")
+    told = [person for person in people(meeting.id, ACTIVE) if person.id != but.id and person.meeting_changes != "off"]
+    for person in told:
+        with force_locale(person.language):
+            title = words()
+        notifications.notify(person, title, link=link, kind="meeting")
+    for person in meeting_mail.to_mail(told, "meeting_changes"):
+        with force_locale(person.language):
+            title = words()
+        page = public_url_for("meeting.detail", meeting_id=meeting.id)
+        meeting_mail.mail(person, "meeting_changes", title, [title, page])
 
 
 def _new_participant(meeting_id: int, user_id: int) -> MeetingParticipant:

@@ -25,9 +25,9 @@ from sqlalchemy import String, cast, exists, literal, select
 from blueberry import clock
 from blueberry.extensions import db
 from blueberry.jobs import schedule_at_on_commit
-from blueberry.links import path_for
+from blueberry.links import path_for, public_url_for
 from blueberry.models import Claim, Meeting, MeetingParticipant, User
-from blueberry.services import claims, notifications
+from blueberry.services import claims, meeting_mail, notifications
 
 KIND = "meeting.reminder"
 LEAD = timedelta(minutes=10)
@@ -89,17 +89,20 @@ def _going(meeting_ids: list[int]) -> dict[int, list[tuple[User, datetime]]]:
 
 def _remind(meeting: Meeting, going: list[tuple[User, datetime]], done: dict) -> None:
     due, now = due_at(meeting), clock.now()  # now: when this one goes out, for its lateness
-    on_time = [user for user, since in going if since <= due]
-    late = [user.id for user, since in going if since > due]
-    done["skipped"] += len(claims.claim(KIND, subject(meeting.id), late, "skipped", due_at=due, now=now))
-    mine = claims.claim(KIND, subject(meeting.id), [u.id for u in on_time], "sent", due_at=due, now=now)
+    wanted = [user for user, since in going if since <= due and user.meeting_reminders != "off"]
+    passed = [user.id for user, since in going if since > due or user.meeting_reminders == "off"]
+    done["skipped"] += len(claims.claim(KIND, subject(meeting.id), passed, "skipped", due_at=due, now=now))
+    mine = claims.claim(KIND, subject(meeting.id), [u.id for u in wanted], "sent", due_at=due, now=now)
+    reminded = [user for user in wanted if user.id in mine]
     by_words = defaultdict(list)  # one notification insert per wording (language and zone)
-    for user in on_time:
-        if user.id in mine:
-            by_words[_words(meeting, user)].append(user.id)
+    for user in reminded:
+        by_words[_words(meeting, user)].append(user.id)
     link = path_for("chat.conversation", conversation_id=meeting.conversation_id)
     for words, user_ids in by_words.items():
         notifications.notify_many(user_ids, words, link=link, kind="meeting.reminder")
+    for user in meeting_mail.to_mail(reminded, "meeting_reminders"):
+        room = public_url_for("chat.conversation", conversation_id=meeting.conversation_id)
+        meeting_mail.mail(user, "meeting_reminders", _words(meeting, user), [_words(meeting, user), room])
     done["sent"] += len(mine)
     done["lateness_ms"] += [max(0, int((now - due).total_seconds() * 1000))] * len(mine)
 

@@ -1,4 +1,4 @@
-"""claims: done once per kind, subject and person (meeting reminders)
+"""claims: done once per kind, subject and person (meeting reminders); how reminders and changes reach people
 
 Revision ID: 0012
 Revises: 0011
@@ -33,9 +33,21 @@ def upgrade():
         batch_op.create_index('ix_claim_kind_done_at', ['kind', 'done_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_claim_user_id'), ['user_id'], unique=False)
 
+    with op.batch_alter_table('user', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('meeting_reminders', sa.String(length=5), server_default='app', nullable=False))
+        batch_op.add_column(sa.Column('meeting_changes', sa.String(length=5), server_default='app', nullable=False))
+        batch_op.create_check_constraint('meeting_reminders_known', "meeting_reminders IN ('app', 'email', 'off')")
+        batch_op.create_check_constraint('meeting_changes_known', "meeting_changes IN ('app', 'email', 'off')")
+
 
 
 def downgrade():
+    with op.batch_alter_table('user', schema=None) as batch_op:
+        batch_op.drop_constraint(op.f('ck_user_meeting_changes_known'), type_='check')
+        batch_op.drop_constraint(op.f('ck_user_meeting_reminders_known'), type_='check')
+        batch_op.drop_column('meeting_changes')
+        batch_op.drop_column('meeting_reminders')
+
     with op.batch_alter_table('claim', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_claim_user_id'))
         batch_op.drop_index('ix_claim_kind_done_at')

@@ -76,6 +76,21 @@ class PrivacyForm(FlaskForm):
                                 validators=[DataRequired()])  # fmt: skip
 
 
+def delivery_choices():
+    return [
+        SelectChoice("app", _l("In Blueberry only")),
+        SelectChoice("email", _l("In Blueberry, and by email when I am not on the site")),
+        SelectChoice("off", _l("Off")),
+    ]
+
+
+class MeetingNoticesForm(FlaskForm):
+    meeting_reminders = SelectField(_l("Reminders 10 minutes before my meetings"), choices=delivery_choices,
+                                    validators=[DataRequired()])  # fmt: skip
+    meeting_changes = SelectField(_l("Changes to my meetings (a new time, a cancellation)"), choices=delivery_choices,
+                                  validators=[DataRequired()])  # fmt: skip
+
+
 class PasswordForm(NewPasswordForm):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=128)])
 

@@ -1,10 +1,11 @@
-"""Privacy and safety: who may send me message requests, and the people I blocked."""
+"""Privacy and safety: who may send me message requests, and the people I blocked; and how
+meeting reminders and changes reach me."""
 
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from blueberry.blueprints.settings import bp, saved
-from blueberry.blueprints.settings.forms import PrivacyForm
+from blueberry.blueprints.settings.forms import MeetingNoticesForm, PrivacyForm
 from blueberry.extensions import db
 from blueberry.forms import render_form
 from blueberry.services import safety
@@ -32,3 +33,17 @@ def unblock(user_id: int):
     safety.unblock(current_user.id, user_id)
     db.session.commit()
     return saved(_("Unblocked."), "settings.privacy")
+
+
+@bp.route("/notices", methods=["GET", "POST"])
+@login_required
+def notices():
+    form = MeetingNoticesForm(obj=current_user)
+    if not form.validate_on_submit():
+        return render_form("settings/notices.html", "settings/_notices_form.html", form)
+    current_user.meeting_reminders, current_user.meeting_changes = (
+        form.meeting_reminders.data,
+        form.meeting_changes.data,
+    )
+    db.session.commit()
+    return saved(_("Notification settings saved."), "settings.notices")
