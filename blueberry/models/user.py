@@ -50,6 +50,8 @@ class User(UserMixin, db.Model):
     requests_from: Mapped[str] = mapped_column(String(8), default="anyone", server_default="anyone")
     meeting_reminders: Mapped[str] = mapped_column(String(5), default="app", server_default="app")
     meeting_changes: Mapped[str] = mapped_column(String(5), default="app", server_default="app")
+    # The secret of the person's calendar feed link (none: no feed); a new one revokes the old.
+    calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True)
     # The profile card: a short bio, up to MAX_INTERESTS tags, and a photo kept as
     # `<photo_name>.webp` and `<photo_name>.thumb.webp` (both square) in PHOTO_DIR; empty: initials.
     bio: Mapped[str] = mapped_column(String(MAX_BIO), default="", server_default="")

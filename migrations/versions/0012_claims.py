@@ -1,4 +1,4 @@
-"""claims: done once per kind, subject and person (meeting reminders); how reminders and changes reach people
+"""claims: done once per kind, subject and person (meeting reminders); how reminders and changes reach people; calendar feeds
 
 Revision ID: 0012
 Revises: 0011
@@ -36,6 +36,8 @@ def upgrade():
     with op.batch_alter_table('user', schema=None) as batch_op:
         batch_op.add_column(sa.Column('meeting_reminders', sa.String(length=5), server_default='app', nullable=False))
         batch_op.add_column(sa.Column('meeting_changes', sa.String(length=5), server_default='app', nullable=False))
+        batch_op.add_column(sa.Column('calendar_token', sa.String(length=64), nullable=True))
+        batch_op.create_unique_constraint(batch_op.f('uq_user_calendar_token'), ['calendar_token'])
         batch_op.create_check_constraint('meeting_reminders_known', "meeting_reminders IN ('app', 'email', 'off')")
         batch_op.create_check_constraint('meeting_changes_known', "meeting_changes IN ('app', 'email', 'off')")
 
@@ -45,6 +47,8 @@ def downgrade():
     with op.batch_alter_table('user', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('ck_user_meeting_changes_known'), type_='check')
         batch_op.drop_constraint(op.f('ck_user_meeting_reminders_known'), type_='check')
+        batch_op.drop_constraint(batch_op.f('uq_user_calendar_token'), type_='unique')
+        batch_op.drop_column('calendar_token')
         batch_op.drop_column('meeting_changes')
         batch_op.drop_column('meeting_reminders')
 

@@ -5,7 +5,7 @@ join one); what happens inside is for its participants."""
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -17,8 +17,8 @@ from blueberry.htmx import add_vary_hx_request, go, is_htmx
 from blueberry.inputs import text_int
 from blueberry.models import Meeting
 from blueberry.services import book as catalog
+from blueberry.services import calendar, meeting_chat, meeting_lifecycle, meeting_waitlist
 from blueberry.services import meeting as meetings
-from blueberry.services import meeting_chat, meeting_lifecycle, meeting_waitlist
 from blueberry.services.book_search import search
 from blueberry.services.errors import FieldError
 
@@ -132,6 +132,37 @@ def detail(meeting_id: int):
         phase=meeting_lifecycle.phase(meeting), lobby_at=meeting.starts_at - meeting_lifecycle.LOBBY_OPENS,
         going=meetings.participants(meeting.id, "going"), waiting=meetings.participants(meeting.id, "waitlisted"),
     )  # fmt: skip
+
+
+@bp.get("/meetings/<int:meeting_id>.ics")
+@login_required
+def ics(meeting_id: int):
+    """The meeting for a calendar app (with its own alarm 10 minutes ahead)."""
+    meeting = _meeting_or_404(meeting_id)
+    page = url_for("meeting.detail", meeting_id=meeting.id, _external=True)
+    body = calendar.document([calendar.event_lines(meeting, page)], meeting.title)
+    return _calendar_response(body, f"meeting-{meeting.id}.ics")
+
+
+@bp.get("/calendar/<token>.ics")
+def feed(token: str):
+    """Someone's meetings, for a calendar app to subscribe to: the secret link is the key (no
+    login: calendar apps have none). A revoked or unknown link is 404."""
+    owner = calendar.owner_of(token)
+    if owner is None:
+        abort(404)
+    events = [calendar.event_lines(m, url_for("meeting.detail", meeting_id=m.id, _external=True))
+              for m in calendar.feed_meetings(owner.id)]  # fmt: skip
+    response = _calendar_response(calendar.document(events, _("Blueberry book clubs")), "blueberry.ics")
+    response.headers["Cache-Control"] = "private, max-age=900"
+    return response
+
+
+def _calendar_response(body: str, filename: str):
+    response = current_app.response_class(body, mimetype="text/calendar")
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
 
 
 @bp.post("/meetings/<int:meeting_id>/join")
