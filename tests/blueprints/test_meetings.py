@@ -262,6 +262,7 @@ def test_the_leader_changes_the_meeting_and_everyone_is_told(app, client, make_u
     [
         (timedelta(hours=1), "The room opens at"),
         (timedelta(minutes=5), "The room is open: people are gathering."),
+        (timedelta(minutes=3), "data-countdown-to="),  # who joins now is told it starts in 3 minutes
         (timedelta(minutes=-5), "Live now."),
         (timedelta(hours=-3), "This meeting has ended."),
     ],
