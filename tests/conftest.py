@@ -13,6 +13,7 @@ from flask_migrate import upgrade
 from blueberry import create_app
 from blueberry.config import TestConfig
 from blueberry.extensions import db, get_redis
+from blueberry.models.base import utcnow
 from blueberry.services import accounts
 from tests import databases
 from tests.fakes.aladin import fake_aladin  # noqa: F401 (fixtures for every test module)
@@ -187,6 +188,19 @@ def pg_migrated(pg_app):
 
 
 LIVE_SECRET = "live-test-secret"
+
+
+@pytest.fixture
+def clock(app):
+    """The app's clock (blueberry/clock.py), set by the test: `clock.at = …`; it starts now, in
+    whole seconds (RQ keeps scheduled times in whole seconds)."""
+
+    class Clock:
+        at = utcnow().replace(microsecond=0)
+
+    app.extensions["bb_clock"] = lambda: Clock.at
+    yield Clock
+    app.extensions.pop("bb_clock", None)
 
 
 @pytest.fixture

@@ -12,22 +12,11 @@ from blueberry.blueprints.chat.socket import store_sends
 from blueberry.extensions import db
 from blueberry.jobs import book as book_jobs
 from blueberry.models import ConversationMember
-from blueberry.models.base import utcnow
 from blueberry.services import book as catalog
 from blueberry.services import chat, chat_system, chat_unread, meeting_lifecycle
 from blueberry.services import meeting as meetings
 from blueberry.services import meeting_waitlist as waitlist
 from blueberry.services.meeting_chat import ENDED, LEFT, NOT_STARTED, MeetingSendRefused
-
-
-@pytest.fixture
-def clock(app):
-    class Clock:
-        at = utcnow()
-
-    app.extensions["bb_clock"] = lambda: Clock.at
-    yield Clock
-    del app.extensions["bb_clock"]
 
 
 @pytest.fixture

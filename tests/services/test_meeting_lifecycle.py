@@ -24,19 +24,8 @@ START = datetime(2026, 12, 10, 10, 0, tzinfo=UTC)  # 19:00 in Seoul
 
 
 @pytest.fixture
-def clock(app):
-    """The app's clock, set by the test: `clock.at = …`."""
-
-    class Clock:
-        at = START - timedelta(days=1)
-
-    app.extensions["bb_clock"] = lambda: Clock.at
-    yield Clock
-    del app.extensions["bb_clock"]
-
-
-@pytest.fixture
 def meeting(app, clock, make_user, rdb):
+    clock.at = START - timedelta(days=1)
     book_jobs.load_sample(if_empty=True)
     form = meetings.MeetingForm(book=catalog.bestsellers(1)[0], title="Night of reading", description="",
                                 starts_at=START, ends_at=START + timedelta(hours=2), capacity=5, online=True,

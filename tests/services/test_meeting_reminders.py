@@ -24,17 +24,8 @@ START = (utcnow() + timedelta(days=2)).replace(hour=10, minute=0, second=0, micr
 
 
 @pytest.fixture
-def clock(app):
-    class Clock:
-        at = START - timedelta(days=1)
-
-    app.extensions["bb_clock"] = lambda: Clock.at
-    yield Clock
-    del app.extensions["bb_clock"]
-
-
-@pytest.fixture
 def club(app, clock, make_user, rdb):
+    clock.at = START - timedelta(days=1)
     book_jobs.load_sample(if_empty=True)
     people = {
         "mina": make_user("mina", display_name="Mina", language="ko", timezone="Asia/Seoul"),

@@ -13,21 +13,10 @@ from blueberry.jobs import book as book_jobs
 from blueberry.jobs import get_queue
 from blueberry.jobs.meeting import expire_offer, sweep_meetings
 from blueberry.models import Meeting, Notification
-from blueberry.models.base import utcnow
 from blueberry.services import book as catalog
 from blueberry.services import meeting as meetings
 from blueberry.services import meeting_waitlist as waitlist
 from blueberry.services.errors import FieldError
-
-
-@pytest.fixture
-def clock(app):
-    class Clock:
-        at = utcnow().replace(microsecond=0)  # RQ keeps whole seconds
-
-    app.extensions["bb_clock"] = lambda: Clock.at
-    yield Clock
-    del app.extensions["bb_clock"]
 
 
 @pytest.fixture
