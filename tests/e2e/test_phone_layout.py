@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from blueberry.extensions import db
+from blueberry.services import notifications
 from blueberry.services.conversation import start_direct
 from tests.e2e.conftest import open_conversation, sign_in
 
@@ -34,6 +35,11 @@ def test_the_phone_layout(browser, live_server, make_user, language):
     expect(mina.locator(".topbar form[action='/auth/logout']")).to_be_hidden()
     mina.goto("/settings/privacy")
     expect(mina.locator(".settings-logout button")).to_be_visible()
+    notifications.notify(mina_user, "A badge in the bar")
+    db.session.commit()
+    mina.goto("/settings/notices")  # the longest tab's page, the bell with its badge
+    expect(mina.locator("#notification-badge")).to_have_text("1")
+    assert mina.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]  # nothing wider than the phone
     assert mina.evaluate("getComputedStyle(document.body).wordBreak") == ("keep-all" if language == "ko" else "normal")
 
     open_conversation(mina, conversation.id)
