@@ -13,7 +13,7 @@ from blueberry.jobs import book as book_jobs
 from blueberry.models import MatchedRoom, User
 from blueberry.models.base import utcnow
 from blueberry.services import book as catalog
-from blueberry.services import chat, message_requests, notifications
+from blueberry.services import chat, meeting_chat, message_requests, notifications
 from blueberry.services import meeting as meetings
 from blueberry.services.conversation import start_direct
 from tests.e2e.conftest import sign_in
@@ -54,8 +54,16 @@ def signed_in_paths(make_user):
         book=catalog.bestsellers(1)[0], title="Reading together", description="Part one.", starts_at=starts,
         ends_at=starts + timedelta(hours=2), capacity=4, online=False, place="Café Blue"))  # fmt: skip
     meetings.join(club, mina)
+    live = meetings.create(jun, meetings.MeetingForm(
+        book=catalog.bestsellers(1)[0], title="On now", description="", starts_at=starts,
+        ends_at=starts + timedelta(hours=1), capacity=4, online=True, place=""))  # fmt: skip
+    meetings.join(live, mina)
+    live.starts_at, live.ends_at = now - timedelta(minutes=5), now + timedelta(minutes=55)  # its room is live
+    chat.post_message(live.conversation_id, jun.id, "l1", "Welcome, everyone")
+    meeting_chat.pin(live, jun, chat.last_seq(live.conversation_id))
     db.session.commit()
     return [
+        f"/conversations/{live.conversation_id}", "/settings/notices",
         "/meetings", "/meetings/new", f"/meetings/{club.id}",
         "/books", "/books?q=한강", "/books?category=에세이", f"/books/{catalog.bestsellers(1)[0].isbn13}", "/ops/runs",
         f"/rooms/{room.id}", f"/rooms/{ended.id}",
