@@ -1,5 +1,7 @@
 """Notifications: send one (stored, then published after commit), read them, catch up."""
 
+from dataclasses import dataclass
+
 from sqlalchemy import func, insert, select, update
 
 from blueberry.extensions import db
@@ -42,12 +44,32 @@ def notify(user: User, title: str, body: str = "", link: str = "", kind: str = "
     return note
 
 
+@dataclass(frozen=True)
+class Note:
+    """One notification to store: for whom, what it says, where it leads."""
+
+    user_id: int
+    title: str
+    link: str = ""
+    body: str = ""
+
+
 def notify_many(user_ids: list[int], title: str, body: str = "", link: str = "", kind: str = "operator") -> int:
-    """The same notification to many users at once: one insert, one count query, one publish."""
-    fields = {"kind": kind, "title": title[:200], "body": body, "link": link[:500], "created_at": utcnow()}
-    rows = [{"user_id": user_id, **fields} for user_id in user_ids]
+    """The same notification to many users at once."""
+    return notify_each([Note(user_id, title, link, body) for user_id in user_ids], kind)
+
+
+def notify_each(notes: list[Note], kind: str) -> int:
+    """Notifications of one kind to many users at once, each its own words: one insert, one
+    count query, published after the commit."""
+    if not notes:
+        return 0
+    created_at = utcnow()
+    rows = [{"user_id": n.user_id, "kind": kind, "title": n.title[:200], "body": n.body, "link": n.link[:500],
+             "created_at": created_at} for n in notes]  # fmt: skip
     table = Notification.__table__  # Core, not the ORM's bulk path: a thousand rows in one statement
-    inserted = db.session.execute(insert(table).returning(table.c.id, table.c.user_id), rows).all()
+    ids = db.session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).scalars().all()
+    user_ids = list({n.user_id for n in notes})
     unread = dict(
         db.session.execute(
             select(Notification.user_id, func.count())
@@ -55,12 +77,12 @@ def notify_many(user_ids: list[int], title: str, body: str = "", link: str = "",
             .group_by(Notification.user_id)
         ).all()
     )
-    shared = {"kind": kind, "title": fields["title"], "body": body, "link": fields["link"]}
-    created_at = fields["created_at"].isoformat()
-    for note_id, user_id in inserted:
-        data = {"notification_id": note_id, **shared, "created_at": created_at, "unread": unread.get(user_id, 1)}
-        publish_on_commit(user_topic(user_id), NOTIFICATION_NEW, data)
-    return len(inserted)
+    for note_id, row in zip(ids, rows, strict=True):
+        shown = {key: row[key] for key in ("kind", "title", "body", "link")}
+        data = {"notification_id": note_id, **shown, "created_at": created_at.isoformat(),
+                "unread": unread.get(row["user_id"], 1)}  # fmt: skip
+        publish_on_commit(user_topic(row["user_id"]), NOTIFICATION_NEW, data)
+    return len(ids)
 
 
 def list_notifications(user_id: int, before_id: int | None = None) -> list[Notification]:
