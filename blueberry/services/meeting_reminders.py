@@ -99,7 +99,7 @@ def _remind(meetings: list[Meeting], going: dict, done: dict) -> None:
     mine = claims.claim_all(KIND, "sent", [w for w, _ in wanted], now)
     reminded = [(by_subject[w.subject], user) for w, user in wanted if (w.subject, w.user_id) in mine]
     notes = [notifications.Note(user.id, _words(meeting, user), _room(meeting)) for meeting, user in reminded]
-    notifications.notify_each(notes, "meeting.reminder")
+    notifications.notify_each(notes, KIND)
     away = {user.id for user in meeting_mail.to_mail([user for _, user in reminded], "meeting_reminders")}
     for meeting, user in reminded:
         if user.id in away:
@@ -136,10 +136,8 @@ def record_missed(now: datetime | None = None) -> int:
         .where(MeetingParticipant.state == "going", ~claimed)
         .limit(5000)
     )
-    missed = 0
-    for meeting_id, starts_at, user_id, since in db.session.execute(query).all():
-        if since <= starts_at - LEAD:  # going by the reminder time: it was theirs to get
-            missed += len(
-                claims.claim(KIND, subject(meeting_id), [user_id], "missed", due_at=starts_at - LEAD, now=now)
-            )
-    return missed
+    theirs = [(since <= starts - LEAD, claims.Wanted(subject(mid), uid, starts - LEAD))
+              for mid, starts, uid, since in db.session.execute(query).all()]  # fmt: skip
+    # Someone who came after the reminder time never had one to miss: settled as skipped, once.
+    claims.claim_all(KIND, "skipped", [wanted for due, wanted in theirs if not due], now)
+    return len(claims.claim_all(KIND, "missed", [wanted for due, wanted in theirs if due], now))

@@ -132,12 +132,18 @@ def test_joining_after_the_reminder_time_gets_no_reminder(club, clock):
 
 def test_a_reminder_nobody_sent_before_the_start_is_recorded_missed(club, clock):
     meeting, people = club
+    clock.at = START - timedelta(minutes=3)  # dan takes a place after the reminder time
+    assert meeting_waitlist.expire(meeting.id, people["bomi"].id)
+    meeting_waitlist.accept(meeting, meetings.participant(meeting.id, people["dan"].id))
+    db.session.commit()
     clock.at = START + timedelta(minutes=1)  # every job was lost, and the sweeps too
     counts = sweep_reminders()
     assert counts["missed"] == 2 and reminded() == {}  # no "starts in 10 minutes" after the start
     assert sweep_reminders()["missed"] == 0  # recorded once
-    outcomes = db.session.scalars(select(Claim.outcome).where(Claim.subject == f"meeting:{meeting.id}")).all()
-    assert sorted(outcomes) == ["missed", "missed"]
+    query = select(Claim.user_id, Claim.outcome).where(Claim.subject == f"meeting:{meeting.id}")
+    outcomes = dict(db.session.execute(query).all())
+    mina, jun, dan = (people[name].id for name in ("mina", "jun", "dan"))
+    assert outcomes == {mina: "missed", jun: "missed", dan: "skipped"}  # he never had one to miss
 
 
 def test_a_lost_job_is_made_up_by_the_sweep_and_its_lateness_recorded(club, clock):
