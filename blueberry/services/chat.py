@@ -368,15 +368,6 @@ def messages_before(
     return list(reversed(db.session.scalars(query.order_by(Message.seq.desc()).limit(limit)).all()))
 
 
-def pinned_message(conversation: Conversation) -> dict | None:
-    """The message pinned above a group's messages (none once it was deleted)."""
-    if not conversation.pinned_seq:
-        return None
-    query = select(Message).where(Message.conversation_id == conversation.id, Message.seq == conversation.pinned_seq)
-    message = db.session.scalar(query)
-    return message_data(message) if message is not None and not message.is_deleted else None
-
-
 def not_from(senders) -> object:
     """A filter leaving out messages of these senders (and keeping system ones, which have none:
     a bare NOT IN would drop them with the NULL)."""

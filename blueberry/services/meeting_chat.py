@@ -98,6 +98,15 @@ def _refusal(meeting: Meeting | None, left: bool, now) -> str | None:
     return ENDED if current != "live" else None
 
 
+def pinned_message(conversation: Conversation) -> dict | None:
+    """The message pinned above a group's messages (none once it was deleted)."""
+    if not conversation.pinned_seq:
+        return None
+    query = select(Message).where(Message.conversation_id == conversation.id, Message.seq == conversation.pinned_seq)
+    message = db.session.scalar(query)
+    return chat.message_data(message) if message is not None and not message.is_deleted else None
+
+
 def pin(meeting: Meeting, leader: User, seq: int | None) -> dict | None:
     """The leader pins one message above the others (None unpins); everyone in the room sees it.
     FieldError for anyone else, for a cancelled meeting, or for no such message."""

@@ -196,7 +196,7 @@ def _page_context(me: ConversationMember, messages: list) -> dict:
         "viewer_id": me.user_id,
         "meeting": meeting,
         "meeting_state": meeting_lifecycle.state(meeting) if meeting else None,
-        "pinned": chat.pinned_message(conversation),
+        "pinned": meeting_chat.pinned_message(conversation),
     }  # fmt: skip
 
 
