@@ -1,14 +1,19 @@
 """Blueberry's background processes.
 
 Usage:
-  python worker.py work [queue ...]   an RQ worker (every queue but `alarms` by default)
+  python worker.py work [queue ...]   an RQ worker (every queue but `alarms` and `ai` by default)
   python worker.py alarms             the `alarms` worker: reminders and meeting moments, run
                                       in-process (no fork per job), never behind other work
+  python worker.py ai [processes]     the `ai` queue's workers (AI_WORKERS processes by default):
+                                      a reader waiting for recommendations never waits behind
+                                      ingestion, and one slow model call holds up one process
   python worker.py schedule           the periodic-job scheduler (1-second polling)
 """
 
+import contextlib
 import logging
 import os
+import signal
 import sys
 import time
 
@@ -102,16 +107,20 @@ class RecoveringWorker(Recovering, Worker):
     """The worker of every queue but `alarms`: a work horse forked per job."""
 
 
-class AlarmWorker(Recovering, SimpleWorker):
-    """The `alarms` queue's own worker: its jobs are short and due at a time, so they run in this
-    process (a fork per job costs more than most of them take), and nothing queued elsewhere (an
-    AI call, an ingestion) waits in front of them."""
+class InProcessWorker(Recovering, SimpleWorker):
+    """A worker that runs each job in its own process: no fork per job, which costs more than
+    the short jobs of `alarms` take and adds to every AI run's wait."""
 
     def perform_job(self, job, queue, *args, **kwargs) -> bool:
         try:
             return super().perform_job(job, queue, *args, **kwargs)
         finally:
             db.session.remove()  # the next job starts from the database, not this one's objects
+
+
+class AlarmWorker(InProcessWorker):
+    """The `alarms` queue's own worker: its jobs are due at a time, and nothing queued elsewhere
+    (an AI call, an ingestion) waits in front of them."""
 
 
 def work(app, queues: list[str], worker_class: type = RecoveringWorker) -> None:
@@ -122,7 +131,7 @@ def work(app, queues: list[str], worker_class: type = RecoveringWorker) -> None:
     os.register_at_fork(after_in_child=_forget_inherited_connections)
     while True:
         worker = worker_class(
-            queues or [queue for queue in QUEUES if queue != "alarms"],
+            queues or [queue for queue in QUEUES if queue not in ("alarms", "ai")],
             connection=connection, serializer=JSONSerializer,
             worker_ttl=app.config["WORKER_TTL_S"],
         )  # fmt: skip
@@ -137,6 +146,41 @@ def work(app, queues: list[str], worker_class: type = RecoveringWorker) -> None:
             log.warning("waiting for Redis to start the worker again")
 
 
+def work_in_processes(count: int, target) -> None:
+    """Run `target` in `count` child processes, each in its own process group (a signal to this
+    one reaches each of them once, passed on here); a child that dies is started again."""
+    children: dict[int, None] = {}
+    stopping = False
+
+    def start() -> None:
+        pid = os.fork()
+        if pid == 0:
+            os.setpgid(0, 0)
+            _forget_inherited_connections()
+            target()
+            os._exit(0)
+        children[pid] = None
+
+    def stop(signum, frame) -> None:
+        nonlocal stopping
+        stopping = True
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for _ in range(count):
+        start()
+    while children:
+        pid, _ = os.wait()
+        children.pop(pid, None)
+        if not stopping:
+            log.warning("ai worker %s exited; starting another", pid)
+            time.sleep(1)
+            start()
+
+
 def schedule(app) -> None:
     def connect():
         return make_redis(app.config["REDIS_URL"], socket_timeout=5, decode=False)
@@ -146,7 +190,7 @@ def schedule(app) -> None:
 
 def main(argv: list[str]) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    if not argv or argv[0] not in ("work", "alarms", "schedule"):
+    if not argv or argv[0] not in ("work", "alarms", "ai", "schedule"):
         print(__doc__)
         return 2
     app = create_app()
@@ -155,6 +199,9 @@ def main(argv: list[str]) -> int:
             work(app, argv[1:])
         elif argv[0] == "alarms":
             work(app, ["alarms"], AlarmWorker)
+        elif argv[0] == "ai":
+            count = int(argv[1]) if len(argv) > 1 else app.config["AI_WORKERS"]
+            work_in_processes(count, lambda: work(app, ["ai"], InProcessWorker))
         else:
             schedule(app)
     return 0

@@ -66,6 +66,7 @@ def _register_blueprints(app: Flask) -> None:
         notifications,
         ops,
         profiles,
+        recommendation,
         requests,
         rooms,
         settings,
@@ -78,7 +79,7 @@ def _register_blueprints(app: Flask) -> None:
     app.url_map.converters["int"] = SQLIntConverter  # before any route is added: they bind it
 
     for module in (main, auth, settings, notifications, live, match, rooms, requests, chat, profiles, book, meeting,
-                   ops, unsubscribe):  # fmt: skip
+                   recommendation, ops, unsubscribe):  # fmt: skip
         app.register_blueprint(module.bp)
     ops.init_dashboard(app)
     register_error_handlers(app)

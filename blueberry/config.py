@@ -200,6 +200,18 @@ class Config:
         if segment.strip()
     )
 
+    # AI work (recommendations) through any OpenAI-compatible server: OpenAI, or a local Ollama
+    # or vLLM at OPENAI_BASE_URL. Without a key, recommendations come from the local scorer.
+    OPENAI_API_KEY = os.environ.get("OPENAI_API_KEY", "")
+    OPENAI_BASE_URL = os.environ.get("OPENAI_BASE_URL", "") or None
+    # gpt-4o-mini is announced to be retired: its successor is this one setting away.
+    OPENAI_MODEL = os.environ.get("OPENAI_MODEL", "gpt-4o-mini")
+    # One run's whole time with the model, retries and the repair round included.
+    AI_BUDGET_S = float(os.environ.get("AI_BUDGET_S", "30"))
+    # Processes of `worker.py ai`: each waits on one model call at a time (docs/PERFORMANCE.md).
+    AI_WORKERS = int(os.environ.get("AI_WORKERS", "4"))
+    RECOMMENDATION_RUNS_PER_DAY = int(os.environ.get("RECOMMENDATION_RUNS_PER_DAY", "10"))
+
     # No hoarding: at most this many upcoming meetings a person is going to (or waiting for).
     MEETINGS_GOING_MAX = int(os.environ.get("MEETINGS_GOING_MAX", "10"))
     # How long the first person waiting may take a freed place before it passes on.
@@ -226,3 +238,5 @@ class TestConfig(Config):
     SIGNUP_LIMIT_PER_IP = "1000 per minute"
     SIGNUP_CHECK_LIMIT_PER_IP = "1000 per minute"
     ICE_SERVERS: list = []  # loopback peers need no STUN
+    OPENAI_API_KEY = ""  # tests that want a model point these at tests/fakes/openai.py
+    OPENAI_BASE_URL = None

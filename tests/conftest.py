@@ -18,6 +18,7 @@ from blueberry.services import accounts
 from tests import databases
 from tests.fakes.aladin import fake_aladin  # noqa: F401 (fixtures for every test module)
 from tests.fakes.oauth import fake_discord, fake_kakao  # noqa: F401
+from tests.fakes.openai import fake_openai  # noqa: F401
 from tests.servers import LiveServer, RedisServer
 
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')

@@ -7,11 +7,13 @@ from blueberry.models.matching import MatchedRoom, MatchHistory, MatchSetting
 from blueberry.models.meeting import Meeting, MeetingParticipant
 from blueberry.models.message_request import MessageRequest
 from blueberry.models.notification import Notification
-from blueberry.models.run import JobRun
+from blueberry.models.recommendation import Recommendation, TasteProfile
+from blueberry.models.run import AiRun, JobRun
 from blueberry.models.safety import Block, Report
 from blueberry.models.user import SocialAccount, User, UserSession
 
 __all__ = [
+    "AiRun",
     "Attachment",
     "Author",
     "Block",
@@ -32,8 +34,10 @@ __all__ = [
     "MeetingParticipant",
     "MatchedRoom",
     "Notification",
+    "Recommendation",
     "Report",
     "SocialAccount",
+    "TasteProfile",
     "User",
     "UserSession",
 ]

@@ -68,6 +68,7 @@ ROOM_NO_MIC = "room.no_mic"  # the other member's microphone could not start
 MESSAGE_PINNED = "message.pinned"  # in a group: the message pinned above the others (or none)
 READ_POSITION = "read.position"  # in a group: one member has read up to `seq` ("read by N")
 PRESENCE_UPDATED = "presence.updated"  # on a group's conversation: who is in its room now
+RECOMMENDATION_PROGRESS = "recommendation.progress"  # on the user's topic: a run moved a stage
 MEETING_STATE = "meeting.state"  # on a meeting's conversation: its phase changed (lobby, live, ending, ended)
 
 STREAM_MAXLEN = 500

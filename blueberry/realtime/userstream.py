@@ -13,6 +13,7 @@ from blueberry.realtime.events import (
     LIVE_UP,
     NOTIFICATION_NEW,
     NOTIFICATION_READ,
+    RECOMMENDATION_PROGRESS,
     SESSION_ENDED,
 )
 
@@ -36,3 +37,4 @@ declare(LIVE_UP, "live/_status.html")
 declare(SESSION_ENDED, "live/_status.html")
 declare(CONVERSATION_UPDATED, "chat/_event_conversation.html")
 declare(CONVERSATION_READ, "chat/_event_read.html")
+declare(RECOMMENDATION_PROGRESS, "recommendation/_event_progress.html")

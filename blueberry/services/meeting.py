@@ -284,13 +284,17 @@ def people(meeting_id: int, states: tuple[str, ...]) -> list[User]:
     return list(db.session.scalars(query))
 
 
-def upcoming(category: str | None = None, book_id: int | None = None, limit: int = 50) -> list[Meeting]:
+def upcoming(
+    category: str | None = None, book_id: int | None = None, limit: int = 50, book_ids: list[int] | None = None
+) -> list[Meeting]:
     """Scheduled meetings that have not ended, soonest first."""
     query = select(Meeting).where(Meeting.status == "scheduled", Meeting.ends_at > clock.now())
     if category:
         query = query.join(Book, Book.id == Meeting.book_id).join(Category).where(Category.name == category)
     if book_id:
         query = query.where(Meeting.book_id == book_id)
+    if book_ids is not None:
+        query = query.where(Meeting.book_id.in_(book_ids))
     return list(db.session.scalars(query.order_by(Meeting.starts_at, Meeting.id).limit(limit)))
 
 

@@ -55,26 +55,39 @@ def test_worker_process_runs_a_job_in_a_forked_horse(app, redis_server, database
         process.wait(timeout=15)
 
 
-def test_alarms_have_a_worker_of_their_own_that_does_not_fork(app, redis_server, database_url):
-    """`worker.py alarms` takes only the alarms queue and runs its jobs in its own process (the
-    job answers with its process id); `worker.py work` leaves that queue to it."""
+def test_alarms_and_ai_have_workers_of_their_own_that_do_not_fork(app, redis_server, database_url):
+    """`worker.py alarms` takes only the alarms queue, `worker.py ai 2` two processes on the ai
+    queue, each running its jobs in its own process (the job answers with its process id);
+    `worker.py work` leaves both queues to them. Stopping `worker.py ai` stops its children."""
     connection = redis.Redis.from_url(redis_server.url)
-    job = get_queue("alarms", connection).enqueue("os.getpid")
+    alarm = get_queue("alarms", connection).enqueue("os.getpid")
+    ai_jobs = [get_queue("ai", connection).enqueue("os.getpid") for _ in range(4)]
     env = {**os.environ, "REDIS_URL": redis_server.url, "DATABASE_URL": database_url, "SECRET_KEY": "x"}
-    processes = [subprocess.Popen([sys.executable, "worker.py", command], cwd=ROOT, env=env,
+    processes = [subprocess.Popen([sys.executable, "worker.py", *command], cwd=ROOT, env=env,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                 for command in ("alarms", "work")]  # fmt: skip
+                 for command in (["alarms"], ["work"], ["ai", "2"])]  # fmt: skip
     try:
-        assert wait_for(lambda: job.get_status(refresh=True) in ("finished", "failed"), 20)
-        assert job.get_status() == "finished", job.exc_info
-        assert job.return_value() == processes[0].pid  # no work horse: the job ran in the worker
-        assert wait_for(lambda: len(Worker.all(connection=connection)) == 2, 20)
+        for job in [alarm, *ai_jobs]:
+            assert wait_for(lambda job=job: job.get_status(refresh=True) in ("finished", "failed"), 20)
+            assert job.get_status() == "finished", job.exc_info
+        assert alarm.return_value() == processes[0].pid  # no work horse: the job ran in the worker
+        ai_children = {int(pid) for pid in _children(processes[2].pid)}
+        assert len(ai_children) == 2
+        assert {job.return_value() for job in ai_jobs} <= ai_children  # in the ai workers themselves
+        assert wait_for(lambda: len(Worker.all(connection=connection)) == 4, 20)
         queues = sorted(tuple(w.queue_names()) for w in Worker.all(connection=connection))
-        assert queues == [("alarms",), ("default", "ai", "ingest")]
+        assert queues == [("ai",), ("ai",), ("alarms",), ("default", "ingest")]
+        processes[2].terminate()
+        processes[2].wait(timeout=15)
+        assert wait_for(lambda: not any(Path(f"/proc/{pid}").exists() for pid in ai_children), 10)
     finally:
         for process in processes:
             process.terminate()
             process.wait(timeout=15)
+
+
+def _children(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
 
 
 def start_worker(redis_url: str, database_url: str, log_dir: Path, **env) -> subprocess.Popen:

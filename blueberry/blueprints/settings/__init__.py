@@ -168,3 +168,4 @@ def language():
 from blueberry.blueprints.settings import card as _card_routes  # noqa: E402,F401 (its routes)
 from blueberry.blueprints.settings import email as _email_routes  # noqa: E402,F401 (its routes)
 from blueberry.blueprints.settings import privacy as _privacy_routes  # noqa: E402,F401 (its routes)
+from blueberry.blueprints.settings import taste as _taste_routes  # noqa: E402,F401 (its routes)
