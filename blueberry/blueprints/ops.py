@@ -43,7 +43,8 @@ def job_runs():
     before = request.args.get("before", type=int)
     found = runs.recent(kind, before)
     more = found[-1].id if len(found) == runs.PAGE_SIZE else None
-    return render_template("ops/runs.html", runs=found, kinds=runs.kinds(), kind=kind, more=more)
+    ai_runs = runs.recent_ai() if kind in (None, "ai") else []
+    return render_template("ops/runs.html", runs=found, kinds=runs.kinds(), kind=kind, more=more, ai_runs=ai_runs)
 
 
 def guard_dashboard():

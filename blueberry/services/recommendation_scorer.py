@@ -88,11 +88,11 @@ def _genre(scored: Scored, answers: dict) -> None:
 def _form_and_origin(scored: Scored, answers: dict) -> None:
     c = scored.candidate
     fiction = c.category == FICTION
-    if answers.get("form") == "fiction" and fiction:
+    if answers.get("fiction") == "fiction" and fiction:
         scored.add(2, _l("A story, as you asked."))
-    elif answers.get("form") == "nonfiction" and not fiction:
+    elif answers.get("fiction") == "nonfiction" and not fiction:
         scored.add(2, _l("Real life and ideas, as you asked."))
-    elif answers.get("form") in ("fiction", "nonfiction"):
+    elif answers.get("fiction") in ("fiction", "nonfiction"):
         scored.add(-2)
     if answers.get("origin") == "translated" and c.translated:
         scored.add(1.5, _l("A translated book, from beyond Korea."))

@@ -8,7 +8,7 @@ here under its own `kind`.
 from sqlalchemy import select
 
 from blueberry.extensions import db
-from blueberry.models import JobRun
+from blueberry.models import AiRun, JobRun
 from blueberry.models.base import utcnow
 
 PAGE_SIZE = 50
@@ -52,3 +52,8 @@ def recent(kind: str | None = None, before_id: int | None = None) -> list[JobRun
 
 def kinds() -> list[str]:
     return list(db.session.scalars(select(JobRun.kind).distinct().order_by(JobRun.kind)))
+
+
+def recent_ai(limit: int = PAGE_SIZE) -> list[AiRun]:
+    """The latest AI runs, with what each cost (model, tokens, time) and how it ended."""
+    return list(db.session.scalars(select(AiRun).order_by(AiRun.id.desc()).limit(limit)))

@@ -1,7 +1,8 @@
 """The reading quiz and the taste profile it builds: ten questions, answered one at a time and
 kept as they go, which recommendation runs read (services/recommendation.py).
 
-Answers are stored by question key: a list of option values (or ISBN-13s for favourite books)
+Answers are stored by question key (never `form` or `action`, which as input names would shadow
+the form element's own properties in the browser): a list of option values (or ISBN-13s for favourite books)
 for the questions with several answers, one value for the others, the reader's own words for
 `notes`. A value is one of the question's options or it is refused: what reaches the prompt
 and the scorer is only ever a known option, a catalog book, or the fenced free text.
@@ -41,7 +42,7 @@ QUESTIONS = (
         ("thoughtful", _l("Thought-provoking")), ("thrilling", _l("Tense and gripping")),
         ("fun", _l("Light and fun")),
     )),
-    Question("form", "one", _l("Stories or real life?"), options=(
+    Question("fiction", "one", _l("Stories or real life?"), options=(
         ("fiction", _l("Fiction: novels, stories, poems")), ("nonfiction", _l("Non-fiction: ideas and facts")),
         ("both", _l("Both")),
     )),

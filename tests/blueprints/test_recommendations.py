@@ -2,8 +2,6 @@
 resuming, favourites from the catalog, the AI agreement, starting a run, its fragment, feedback,
 the settings page, and answers 404 for other people's runs and picks."""
 
-import json
-
 import pytest
 
 from blueberry.extensions import db
@@ -14,13 +12,13 @@ from blueberry.models import AiRun
 from blueberry.models.base import utcnow
 from blueberry.services import book as catalog
 from blueberry.services import recommendation, taste
-from blueberry.services.recommendation_prompt import FENCE_CLOSE, FENCE_OPEN
 from tests.conftest import get_csrf, login
 from tests.fakes.openai import API_KEY
+from tests.recommendations import three_authors
 
 HTMX = {"HX-Request": "true"}
 VALID = [
-    {"genres": ["소설/시/희곡", "인문학"]}, {"mood": "warm"}, {"form": "both"}, {"origin": "either"},
+    {"genres": ["소설/시/희곡", "인문학"]}, {"mood": "warm"}, {"fiction": "both"}, {"origin": "either"},
     {"pace": "quick"}, {"themes": ["family", "history"]}, {"era": "any"}, {"popularity": "hidden"}, {},
     {"notes": "비 오는 날 읽을 책"},
 ]  # fmt: skip
@@ -161,13 +159,7 @@ def test_a_finished_run_shows_escaped_picks_with_feedback(client, mina, app, fak
 
 
 def _hostile_comments(body: dict) -> tuple:
-    data = json.loads(body["messages"][1]["content"].split(FENCE_OPEN)[1].split(FENCE_CLOSE)[0])
-    seen, chosen = set(), []
-    for book in data["candidates"]:
-        if book["authors"][0] not in seen:
-            seen.add(book["authors"][0])
-            chosen.append({"isbn13": book["isbn13"], "comment": "Read it <img src=x onerror=alert(1)> now."})
-    return ("json", {"recommendations": chosen[:3]})
+    return three_authors(body, "Read it <img src=x onerror=alert(1)> now.")
 
 
 def test_other_peoples_runs_and_picks_are_404(client, mina, make_user):
@@ -216,3 +208,20 @@ def test_settings_show_the_answers_and_take_back_the_agreement(client, mina):
 def test_pages_need_a_login(client):
     assert client.get("/recommendations").status_code == 302
     assert client.get("/recommendations/quiz").status_code == 302
+
+
+def test_home_shows_the_latest_picks_and_staff_see_ai_runs(client, mina, make_user):
+    assert "Take the reading quiz" in client.get("/").get_data(as_text=True)
+    take_quiz(client)
+    run = recommendation.start(mina, False)
+    db.session.commit()
+    recommend(run.id)
+    titles = [pick.book.title for pick in recommendation.picks_of(db.session.get(AiRun, run.id))]
+    home = client.get("/").get_data(as_text=True)
+    assert all(title in home for title in titles)
+    assert client.get("/ops/runs").status_code == 403
+    make_user("ops", is_staff=True)
+    client.post("/auth/logout", data={"csrf_token": get_csrf(client, "/")})
+    login(client, "ops")
+    runs = client.get("/ops/runs").get_data(as_text=True)
+    assert f'id="ai-run-{run.id}"' in runs and "offline" in runs and "rec-" in runs

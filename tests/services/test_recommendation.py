@@ -15,11 +15,12 @@ from blueberry.models.base import utcnow
 from blueberry.realtime.events import user_topic
 from blueberry.services import recommendation, taste
 from blueberry.services.recommendation_candidates import candidates
-from blueberry.services.recommendation_prompt import FENCE_CLOSE, FENCE_OPEN
+from blueberry.services.recommendation_prompt import FENCE_CLOSE
 from tests.fakes.openai import API_KEY
+from tests.recommendations import candidates_in, three_authors
 
 ANSWERS = {
-    "genres": ["소설/시/희곡"], "mood": "moving", "form": "fiction", "origin": "korean", "pace": "steady",
+    "genres": ["소설/시/희곡"], "mood": "moving", "fiction": "fiction", "origin": "korean", "pace": "steady",
     "themes": ["family"], "era": "any", "popularity": "any", "favourites": [], "notes": "",
 }  # fmt: skip
 
@@ -44,21 +45,6 @@ def model(app, fake_openai):
     app.config.update(OPENAI_API_KEY=API_KEY, OPENAI_BASE_URL=fake_openai.base_url, AI_BUDGET_S=6)
     fake_openai.default = three_authors
     return fake_openai
-
-
-def three_authors(body: dict) -> tuple:
-    """A good librarian: the first three candidates by three different authors."""
-    chosen, authors = [], set()
-    for book in candidates_in(body):
-        if book["authors"][0] not in authors:
-            authors.add(book["authors"][0])
-            chosen.append({"isbn13": book["isbn13"], "comment": f"Because it fits you: {book['title']}."})
-    return ("json", {"recommendations": chosen[:3]})
-
-
-def candidates_in(body: dict) -> list[dict]:
-    data = body["messages"][1]["content"].split(FENCE_OPEN)[1].split(FENCE_CLOSE)[0]
-    return json.loads(data)["candidates"]
 
 
 def run_for(user, use_ai=True) -> AiRun:
