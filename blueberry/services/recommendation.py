@@ -47,6 +47,7 @@ class Plan:
     candidates: list[Candidate]
     liked: list[Candidate]
     language: str
+    disliked: list[Candidate]
 
 
 def start(user: User, use_ai: bool) -> AiRun:
@@ -114,14 +115,17 @@ def plan(run: AiRun) -> Plan:
     found = candidates(user.id, answers.get("genres", []), answers.get("favourites", []))
     if len(found) < PICKS_MIN:
         raise Refused("exhausted")
-    return Plan(answers, found, _liked(user.id, answers), user.language)
+    liked = taste.books_of(answers.get("favourites", [])) + _marked(user.id, "more")
+    return Plan(answers, found, _unique(liked), user.language, _unique(_marked(user.id, "no")))
 
 
-def _liked(user_id: int, answers: dict) -> list[Candidate]:
-    """The favourites, and the recommendations marked "more like this"."""
-    more = select(Recommendation).where(Recommendation.user_id == user_id, Recommendation.feedback == "more")
-    books = taste.books_of(answers.get("favourites", []))
-    books += [pick.book for pick in db.session.scalars(more.options(selectinload(Recommendation.book)))]
+def _marked(user_id: int, feedback: str) -> list:
+    """Books the reader marked on earlier picks ("more like this", "not for me")."""
+    query = select(Recommendation).where(Recommendation.user_id == user_id, Recommendation.feedback == feedback)
+    return [pick.book for pick in db.session.scalars(query.options(selectinload(Recommendation.book)))]
+
+
+def _unique(books: list) -> list[Candidate]:
     return candidates_of(list({book.id: book for book in books}.values()))
 
 
@@ -140,13 +144,14 @@ def choose(run: AiRun, plan: Plan, on_stage: Callable[[str], None]) -> tuple[lis
         notice, problem = "", ""
     on_stage("checking")
     with force_locale(plan.language):
-        return recommendation_scorer.recommend(plan.candidates, plan.answers, plan.liked), usage, notice, problem
+        picks = recommendation_scorer.recommend(plan.candidates, plan.answers, plan.liked, plan.disliked)
+    return picks, usage, notice, problem
 
 
 def _ask_model(plan: Plan, on_stage: Callable[[str], None], usage: ai.Usage) -> list:
     """Ask, check, and on an unusable answer ask once more with what was wrong."""
     deadline = time.monotonic() + current_app.config["AI_BUDGET_S"]
-    messages = recommendation_prompt.messages(plan.answers, plan.candidates, plan.liked, plan.language)
+    messages = recommendation_prompt.messages(plan.answers, plan.candidates, plan.liked, plan.disliked, plan.language)
     fmt = recommendation_prompt.RESPONSE_FORMAT
     on_stage("asking")
     content = ai.ask(messages, fmt, deadline, usage)

@@ -65,11 +65,13 @@ EXAMPLES = {
 LANGUAGES = {"ko": "Korean", "en": "English"}
 
 
-def messages(answers: dict, candidates: list[Candidate], liked: list[Candidate], language: str) -> list[dict]:
+def messages(
+    answers: dict, candidates: list[Candidate], liked: list[Candidate], disliked: list[Candidate], language: str
+) -> list[dict]:
     """The chat messages of one run: system (role, rules, examples) and user (the fenced data)."""
     return [
         {"role": "system", "content": _system(language)},
-        {"role": "user", "content": _data(answers, candidates, liked)},
+        {"role": "user", "content": _data(answers, candidates, liked, disliked)},
     ]
 
 
@@ -89,11 +91,12 @@ def _system(language: str) -> str:
     return f"{rules}\n\nExamples of good comments:\n{examples}"
 
 
-def _data(answers: dict, candidates: list[Candidate], liked: list[Candidate]) -> str:
+def _data(answers: dict, candidates: list[Candidate], liked: list[Candidate], disliked: list[Candidate]) -> str:
     document = {
         "reader": {key: value for key, value in answers.items() if key not in ("favourites", "notes")},
         "reader_notes": answers.get("notes", ""),
         "books_the_reader_loved": [_brief(book) for book in liked],
+        "books_the_reader_did_not_want": [_brief(book) for book in disliked],
         "candidates": [_book(book) for book in candidates],
     }
     body = json.dumps(document, ensure_ascii=False, indent=1)

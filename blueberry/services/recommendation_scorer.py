@@ -52,10 +52,17 @@ class Scored:
             self.reasons.append((weight, reason))
 
 
-def recommend(candidates: list[Candidate], answers: dict, liked: list[Candidate], picks: int = PICKS) -> list:
+def recommend(
+    candidates: list[Candidate],
+    answers: dict,
+    liked: list[Candidate],
+    disliked: list[Candidate] = (),
+    picks: int = PICKS,
+) -> list:
     """The best `picks` candidates for these answers, at most two by one author, each with its
     comment: a list of (candidate, comment)."""
-    scored = sorted((score(c, answers, liked) for c in candidates), key=lambda s: (-s.score, s.candidate.book_id))
+    scored = [score(c, answers, liked, disliked) for c in candidates]
+    scored.sort(key=lambda s: (-s.score, s.candidate.book_id))
     chosen, per_author = [], {}
     for item in scored:
         author = item.candidate.lead_author
@@ -68,9 +75,11 @@ def recommend(candidates: list[Candidate], answers: dict, liked: list[Candidate]
     return chosen
 
 
-def score(candidate: Candidate, answers: dict, liked: list[Candidate]) -> Scored:
+def score(candidate: Candidate, answers: dict, liked: list[Candidate], disliked: list[Candidate] = ()) -> Scored:
     """How well one book fits the answers, with the reasons that earned its points."""
     scored = Scored(candidate)
+    if any(candidate.lead_author and candidate.lead_author == other.lead_author for other in disliked):
+        scored.add(-3)  # "not for me": not that author again soon
     _genre(scored, answers)
     _form_and_origin(scored, answers)
     _words(scored, answers)

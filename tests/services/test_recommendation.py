@@ -240,3 +240,14 @@ def test_when_every_book_was_shown_the_run_says_so(reader, app):
         if run.status == "failed":
             break
     assert run.status == "failed" and run.notice == "exhausted"
+
+
+def test_not_for_me_keeps_that_author_away_and_reaches_the_prompt(reader, model):
+    first = picks(run_for(reader, use_ai=False))
+    recommendation.set_feedback(reader.id, first[0].id, "no")
+    db.session.commit()
+    author = first[0].book.credits[0].author.name
+    again = picks(run_for(reader, use_ai=False))
+    assert author not in [pick.book.credits[0].author.name for pick in again]
+    run_for(reader)
+    assert first[0].book.title in model.requests[-1]["messages"][1]["content"].split("books_the_reader_did_not_want")[1]
