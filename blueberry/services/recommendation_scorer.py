@@ -69,10 +69,13 @@ def recommend(
         if per_author.get(author, 0) >= PER_AUTHOR:
             continue
         per_author[author] = per_author.get(author, 0) + 1
-        chosen.append((item.candidate, comment(item)))
+        chosen.append(item)
         if len(chosen) == picks:
             break
-    return chosen
+    common = (
+        set.intersection(*({str(text) for _, text in item.reasons} for item in chosen)) if len(chosen) > 1 else set()
+    )
+    return [(item.candidate, comment(item, common)) for item in chosen]
 
 
 def score(candidate: Candidate, answers: dict, liked: list[Candidate], disliked: list[Candidate] = ()) -> Scored:
@@ -155,9 +158,10 @@ def _likeness(scored: Scored, liked: list[Candidate]) -> None:
         scored.add(1.5, _l("Like a book you loved, it is %(kind)s.", kind=c.subcategory))
 
 
-def comment(scored: Scored) -> str:
-    """One or two sentences: the two strongest reasons, in the language of the request."""
-    reasons = sorted(scored.reasons, key=lambda reason: -reason[0])[:2]
+def comment(scored: Scored, common: set[str] = frozenset()) -> str:
+    """One or two sentences in the reader's language: the two strongest reasons, those that set
+    this book apart from the other picks first (five times "a genre you chose" says nothing)."""
+    reasons = sorted(scored.reasons, key=lambda reason: (str(reason[1]) in common, -reason[0]))[:2]
     if not reasons:
         return str(_l("A well-loved book from our catalog."))
     return " ".join(str(text) for _, text in reasons)
