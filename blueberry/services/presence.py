@@ -12,7 +12,8 @@ of `<user id>:<connection id>` scored by the time the entry lapses:
 Changes go out as `presence.updated` (`online`: the user ids in the room; `left`: the ids whose
 last entry lapsed just now). An arrival publishes when the person was not there yet; lapsed
 entries are removed by one atomic script (after a departure's grace, and on every heartbeat),
-so a person's leaving is announced once, by whoever removed their last entry.
+so a person's leaving is announced once, by whoever removed their last entry. Each script
+publishes from inside Redis, so announcements go out in the order of the changes.
 """
 
 import threading
@@ -21,27 +22,58 @@ import uuid
 
 import redis
 
-from blueberry.realtime.events import PRESENCE_UPDATED, conversation_topic, publish_now
+from blueberry.realtime.events import PRESENCE_UPDATED, conversation_topic
 
 KEY = "bb:presence:{}"
 
-# Removes the lapsed entries; returns the ids of the people with no entry left.
-_SETTLE = """
+# Both scripts publish from inside Redis, in the same atomic step as the change they describe:
+# published from Python afterwards, two changes at once could go out in the other order, and a
+# room would hear "Mina and Ara" after "Mina, Ara and Jun" with nobody said to have left.
+# A published message is `<stream id>\n<event JSON>` (no stream for conversation topics).
+_ANNOUNCE = """
+local function ids(entries)
+  local seen, list = {}, {}
+  for _, entry in ipairs(entries) do
+    local uid = string.match(entry, '^(%d+):')
+    if uid and not seen[uid] then
+      seen[uid] = true
+      table.insert(list, uid)
+    end
+  end
+  table.sort(list, function(a, b) return tonumber(a) < tonumber(b) end)
+  return list, seen
+end
+local function publish(channel, now, left)
+  local online = ids(redis.call('ZRANGEBYSCORE', KEYS[1], now, '+inf'))
+  redis.call('PUBLISH', channel, '\\n{"type":"EVENT_TYPE","data":{"online":[' ..
+    table.concat(online, ',') .. '],"left":[' .. table.concat(left, ',') .. ']}}')
+end
+""".replace("EVENT_TYPE", PRESENCE_UPDATED)
+
+# Arrive: ARGV now, entry, lapse time, key TTL, user id. Writes the entry; announces the room
+# when the person was not in it yet. Returns 1 when it announced.
+_ARRIVE = _ANNOUNCE + """
+local _, there = ids(redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[1], '+inf'))
+redis.call('ZADD', KEYS[1], ARGV[3], ARGV[2])
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+if there[ARGV[5]] then return 0 end
+publish(KEYS[2], ARGV[1], {})
+return 1
+"""
+
+# Settle: ARGV now. Removes the lapsed entries; announces the people with no entry left, once
+# (whoever removes an entry is the only one to see it). Returns their ids.
+_SETTLE = _ANNOUNCE + """
 local lapsed = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
 if #lapsed == 0 then return {} end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
-local staying = {}
-for _, entry in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  staying[string.match(entry, '^(%d+):')] = true
+local _, staying = ids(redis.call('ZRANGE', KEYS[1], 0, -1))
+local gone = ids(lapsed)
+local left = {}
+for _, uid in ipairs(gone) do
+  if not staying[uid] then table.insert(left, uid) end
 end
-local left, seen = {}, {}
-for _, entry in ipairs(lapsed) do
-  local uid = string.match(entry, '^(%d+):')
-  if not staying[uid] and not seen[uid] then
-    seen[uid] = true
-    table.insert(left, uid)
-  end
-end
+if #left > 0 then publish(KEYS[2], ARGV[1], left) end
 return left
 """
 
@@ -57,17 +89,12 @@ class Presence:
         self.beat_s, self.beaten = config["PRESENCE_BEAT_S"], 0.0
 
     def arrive(self) -> None:
-        """This window is open: the others hear of it if the person was not in the room. Who
-        was there and who is there now are read in the same transaction as the entry is
-        written, so of two people arriving at once the later one announces them both."""
+        """This window is open: the others hear of it if the person was not in the room. One
+        script reads who was there, writes the entry and announces who is there now, so of two
+        people arriving at once the later one announces them both, and after the earlier one."""
         now = time.time()
-        pipe = self.client.pipeline()  # MULTI/EXEC
-        pipe.zrangebyscore(self.key, now, "+inf")
-        self._hold(self.ttl_s, pipe)
-        pipe.zrangebyscore(self.key, now, "+inf")
-        before, *_, after = pipe.execute()
-        if self.user_id not in _ids(before):
-            self._publish(_ids(after), [])
+        args = (now, self.entry, now + self.ttl_s, self._key_ttl_s(), self.user_id)
+        self.client.eval(_ARRIVE, 2, self.key, self.topic, *args)
 
     def beat(self) -> None:
         """Keep this entry alive (when due), and clear the entries that lapsed."""
@@ -85,16 +112,14 @@ class Presence:
         timer.daemon = True
         timer.start()
 
-    def _hold(self, seconds: float, pipe=None) -> None:
-        own = pipe is None
-        pipe = self.client.pipeline() if own else pipe
+    def _hold(self, seconds: float) -> None:
+        pipe = self.client.pipeline()
         pipe.zadd(self.key, {self.entry: time.time() + seconds})
-        pipe.expire(self.key, int(max(self.ttl_s, self.grace_s)) + 60)
-        if own:
-            pipe.execute()
+        pipe.expire(self.key, self._key_ttl_s())
+        pipe.execute()
 
-    def _publish(self, ids: set[int], left: list[int]) -> None:
-        publish_now(self.client, self.topic, PRESENCE_UPDATED, {"online": sorted(ids), "left": left})
+    def _key_ttl_s(self) -> int:
+        return int(max(self.ttl_s, self.grace_s)) + 60
 
 
 def online(client: redis.Redis, key: str) -> set[int]:
@@ -113,9 +138,7 @@ def online_in(client: redis.Redis, conversation_id) -> set[int]:
 def settle(client: redis.Redis, key: str, topic: str) -> list[int]:
     """Remove lapsed entries; publish who left, if anyone did (once: the removal is atomic)."""
     try:
-        left = [int(uid) for uid in client.eval(_SETTLE, 1, key, time.time())]
-        if left:
-            publish_now(client, topic, PRESENCE_UPDATED, {"online": sorted(online(client, key)), "left": left})
+        left = [int(uid) for uid in client.eval(_SETTLE, 2, key, topic, time.time())]
     except redis.RedisError:
         return []  # the next heartbeat, or the next departure, tries again
     return left
