@@ -11,6 +11,7 @@ Usage:
 """
 
 import contextlib
+import gc
 import logging
 import os
 import signal
@@ -24,6 +25,7 @@ from rq.serializers import JSONSerializer
 from blueberry import create_app
 from blueberry.extensions import db, make_redis
 from blueberry.jobs import QUEUES
+from blueberry.jobs import recommendation as recommendation_jobs
 from blueberry.jobs.schedule import periodic_jobs, run_scheduler
 from blueberry.wait_redis import wait_for_redis
 
@@ -146,6 +148,20 @@ def work(app, queues: list[str], worker_class: type = RecoveringWorker) -> None:
             log.warning("waiting for Redis to start the worker again")
 
 
+def work_warm(app, queues: list[str], worker_class: type) -> None:
+    """Work, once this process has run a job's queries and built its clients: a reader's click
+    should not pay for a fresh process's first run."""
+    try:
+        recommendation_jobs.warm_up()
+    except Exception:  # a cold first run is slower, never a reason not to work
+        log.exception("warming up failed")
+    # What is loaded by now lives as long as the process: out of the collector's way, so a full
+    # collection in the middle of a run walks only what runs allocate.
+    gc.collect()
+    gc.freeze()
+    work(app, queues, worker_class)
+
+
 def work_in_processes(count: int, target) -> None:
     """Run `target` in `count` child processes, each in its own process group (a signal to this
     one reaches each of them once, passed on here); a child that dies is started again."""
@@ -201,7 +217,7 @@ def main(argv: list[str]) -> int:
             work(app, ["alarms"], AlarmWorker)
         elif argv[0] == "ai":
             count = int(argv[1]) if len(argv) > 1 else app.config["AI_WORKERS"]
-            work_in_processes(count, lambda: work(app, ["ai"], InProcessWorker))
+            work_in_processes(count, lambda: work_warm(app, ["ai"], InProcessWorker))
         else:
             schedule(app)
     return 0

@@ -25,15 +25,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
-from sqlalchemy import delete, insert, select  # noqa: E402
+from sqlalchemy import func, insert, select  # noqa: E402
 
 from bench.chat import percentile  # noqa: E402
-from bench.fanout_clients import SSEWatcher  # noqa: E402
+from bench.fanout_clients import SSEWatcher as StreamWatcher  # noqa: E402
 from bench.fanout_setup import bench_world  # noqa: E402
 from bench.live_fanout import open_all  # noqa: E402
 from blueberry.extensions import db  # noqa: E402
 from blueberry.jobs import book as book_jobs  # noqa: E402
-from blueberry.models import AiRun, Recommendation, TasteProfile  # noqa: E402
+from blueberry.models import AiRun, TasteProfile  # noqa: E402
 from blueberry.models.base import utcnow  # noqa: E402
 from tests.fakes.openai import API_KEY, FakeOpenAI  # noqa: E402
 from tests.recommendations import three_authors  # noqa: E402
@@ -56,58 +56,79 @@ def prepare(app, people) -> None:
         db.session.commit()
 
 
-def forget_runs(app) -> None:
-    """Each setup starts from the same catalog: no run, nothing shown yet."""
+def last_run_id(app) -> int:
+    """Runs are kept between setups (their ids are never reused, so a stream's old `done`
+    cannot pass for a new one); each reader's next run leaves out the books shown before."""
     with app.app_context():
-        db.session.execute(delete(Recommendation))
-        db.session.execute(delete(AiRun))
-        db.session.commit()
+        return db.session.scalar(select(func.max(AiRun.id))) or 0
+
+
+class SSEWatcher(StreamWatcher):
+    """A stream awaiting the first of several markers (this reader's run, whatever its id)."""
+
+    def expect_any(self, markers: list[str]) -> None:
+        self.markers = [marker.encode() for marker in markers]
+        self.received = asyncio.get_running_loop().create_future()
+
+    async def _read(self) -> None:
+        tail = b""
+        while chunk := await self.reader.read(65536):
+            text = tail + chunk
+            waiting = self.received is not None and not self.received.done() and b'"stage":"done"' in text
+            if waiting and any(marker in text for marker in self.markers):
+                self.received.set_result(time.monotonic())
+            tail = chunk[-64:]
 
 
 class Reader:
     def __init__(self, world, person):
         self.person, self.base = person, world.server.url
-        self.client = httpx.AsyncClient(base_url=self.base, cookies={"bb_session": person.cookie}, timeout=60)
+        self.client = httpx.AsyncClient(base_url=self.base, timeout=60)
+        # On the server's own domain, so the cookie the page sets (with its CSRF secret) replaces it.
+        self.client.cookies.set("bb_session", person.cookie, domain="127.0.0.1")
         self.token = ""
 
     async def ready(self) -> None:
         page = await self.client.get("/recommendations")
         self.token = CSRF.search(page.text).group(1)
 
-    async def click(self, watcher: SSEWatcher) -> float:
-        """Click, wait for the stream's `done`, fetch the picks: the seconds it took."""
-        watcher.expect('"stage":"done"')
+    async def click(self, watcher: SSEWatcher, next_run_id: int) -> float:
+        """Click, wait for the stream's `done` of this run, fetch the picks: the seconds it took.
+        The run's id is not known before the click: any id past the last one is this reader's."""
+        watcher.expect_any([f'"run_id":{n},"stage":"done"' for n in range(next_run_id, next_run_id + 1000)])
         started = time.monotonic()
         headers = {"HX-Request": "true", "X-CSRFToken": self.token, "Origin": self.base}
         response = await self.client.post("/recommendations/runs", data={"use_ai": "1"}, headers=headers)
-        run_id = re.search(r'id="recommendation-run-(\d+)"', response.text).group(1)
+        found = re.search(r'id="recommendation-run-(\d+)"', response.text)
+        assert found, (response.status_code, response.text[:300])
+        run_id = found.group(1)
         await asyncio.wait_for(watcher.received, WAIT_S)
         picks = await self.client.get(f"/recommendations/runs/{run_id}", headers={"HX-Request": "true"})
         assert picks.text.count('class="pick"') == 3, picks.text[:300]
         return time.monotonic() - started
 
 
-def from_sql(app) -> dict:
+def from_sql(app, after_id: int) -> dict:
     with app.app_context():
-        runs = list(db.session.scalars(select(AiRun)))
+        runs = list(db.session.scalars(select(AiRun).where(AiRun.id > after_id)))
     queued = sorted((r.started_at - r.created_at).total_seconds() * 1000 for r in runs)
     overhead = sorted((r.finished_at - r.started_at).total_seconds() * 1000 - r.model_ms for r in runs)
     return {"runs": len(runs), "ai": sum(r.source == "ai" for r in runs), "queued": queued, "overhead": overhead}
 
 
 async def one_setup(world, readers, watchers, workers: int, tmp: Path) -> dict:
-    forget_runs(world.app)
+    after_id = last_run_id(world.app)
     env = {**os.environ, **world.env}
     with open(tmp / f"ai-{workers}.log", "ab") as log:
         process = subprocess.Popen([sys.executable, "worker.py", "ai", str(workers)], cwd=ROOT, env=env,
                                    stdout=log, stderr=log)  # fmt: skip
     try:
         await asyncio.sleep(3 + workers * 0.3)  # every worker has registered
-        took = await asyncio.gather(*(r.click(w) for r, w in zip(readers, watchers, strict=True)))
+        took = await asyncio.gather(*(r.click(w, after_id + 1) for r, w in zip(readers, watchers, strict=True)))
     finally:
         process.terminate()
         process.wait(timeout=30)
-    return {"workers": workers, "took": sorted(t * 1000 for t in took), **from_sql(world.app)}
+    return {"workers": workers, "took": sorted(t * 1000 for t in took), **from_sql(world.app, after_id)}
 
 
 def row(result: dict) -> str:

@@ -209,7 +209,7 @@ class Config:
     # One run's whole time with the model, retries and the repair round included.
     AI_BUDGET_S = float(os.environ.get("AI_BUDGET_S", "30"))
     # Processes of `worker.py ai`: each waits on one model call at a time (docs/PERFORMANCE.md).
-    AI_WORKERS = int(os.environ.get("AI_WORKERS", "4"))
+    AI_WORKERS = int(os.environ.get("AI_WORKERS", "8"))
     RECOMMENDATION_RUNS_PER_DAY = int(os.environ.get("RECOMMENDATION_RUNS_PER_DAY", "10"))
 
     # No hoarding: at most this many upcoming meetings a person is going to (or waiting for).

@@ -40,3 +40,14 @@ def _fail(run_id: int, notice: str, error: str) -> None:
     db.session.rollback()
     recommendation.fail(run_id, notice, error)
     db.session.commit()
+
+
+def warm_up() -> None:
+    """Run once by each `ai` worker before its first job: the first run in a fresh process would
+    otherwise pay for the database connection, compiling the candidates' queries and building the
+    model client (about 0.9 s measured with 16 workers starting at once, against 20 ms warm)."""
+    try:
+        recommendation.warm_up()
+        db.session.rollback()
+    finally:
+        db.session.remove()

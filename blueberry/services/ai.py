@@ -52,16 +52,20 @@ def _client(api_key: str, base_url: str | None) -> openai.OpenAI:
     return openai.OpenAI(api_key=api_key, base_url=base_url, max_retries=0)
 
 
+def client() -> openai.OpenAI:
+    """This process's client of the configured server."""
+    return _client(current_app.config["OPENAI_API_KEY"], current_app.config["OPENAI_BASE_URL"])
+
+
 def ask(messages: list[dict], response_format: dict, deadline: float, usage: Usage) -> str | None:
     """The model's answer to `messages` before `deadline` (time.monotonic()), or Unavailable."""
-    config = current_app.config
-    client = _client(config["OPENAI_API_KEY"], config["OPENAI_BASE_URL"])
+    server = client()
     for attempt in range(len(BACKOFF_S) + 1):
         left = deadline - time.monotonic()
         if left < SHORTEST_CALL_S:
             raise Unavailable("timeout", "the time budget ran out")
         try:
-            return _call(client, messages, response_format, left, usage)
+            return _call(server, messages, response_format, left, usage)
         except (openai.RateLimitError, openai.InternalServerError, openai.APIConnectionError) as error:
             if isinstance(error, openai.APITimeoutError):
                 raise Unavailable("timeout", str(error)) from error
@@ -72,12 +76,12 @@ def ask(messages: list[dict], response_format: dict, deadline: float, usage: Usa
 
 
 def _call(
-    client: openai.OpenAI, messages: list[dict], response_format: dict, timeout: float, usage: Usage
+    server: openai.OpenAI, messages: list[dict], response_format: dict, timeout: float, usage: Usage
 ) -> str | None:
     usage.attempts += 1
     started = time.monotonic()
     try:
-        completion = client.chat.completions.create(
+        completion = server.chat.completions.create(
             model=model_name(), messages=messages, response_format=response_format, temperature=0.4, timeout=timeout
         )
     finally:

@@ -52,7 +52,9 @@ end
 
 # Arrive: ARGV now, entry, lapse time, key TTL, user id. Writes the entry; announces the room
 # when the person was not in it yet. Returns 1 when it announced.
-_ARRIVE = _ANNOUNCE + """
+_ARRIVE = (
+    _ANNOUNCE
+    + """
 local _, there = ids(redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[1], '+inf'))
 redis.call('ZADD', KEYS[1], ARGV[3], ARGV[2])
 redis.call('EXPIRE', KEYS[1], ARGV[4])
@@ -60,10 +62,13 @@ if there[ARGV[5]] then return 0 end
 publish(KEYS[2], ARGV[1], {})
 return 1
 """
+)
 
 # Settle: ARGV now. Removes the lapsed entries; announces the people with no entry left, once
 # (whoever removes an entry is the only one to see it). Returns their ids.
-_SETTLE = _ANNOUNCE + """
+_SETTLE = (
+    _ANNOUNCE
+    + """
 local lapsed = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
 if #lapsed == 0 then return {} end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
@@ -76,6 +81,7 @@ end
 if #left > 0 then publish(KEYS[2], ARGV[1], left) end
 return left
 """
+)
 
 
 class Presence:

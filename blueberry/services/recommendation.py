@@ -236,3 +236,14 @@ def set_feedback(user_id: int, recommendation_id: int, feedback: str) -> Recomme
     pick.feedback = None if pick.feedback == feedback else feedback
     db.session.flush()
     return pick
+
+
+def warm_up() -> None:
+    """Compile and run the queries of a run once, reading nothing in particular, and build the
+    model client (jobs/recommendation.warm_up)."""
+    candidates(0, [], [])
+    _marked(0, "more")
+    taste.profile_of(0)
+    latest(0)
+    if ai.configured():
+        ai.client()
