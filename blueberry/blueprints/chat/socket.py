@@ -97,6 +97,8 @@ class ConversationConnection(LiveConnection):
             self._enter_room(meeting)
         if chat.kind_of(self.conversation_id) != "direct":
             self._load_room()
+        if self.presence is not None:
+            self._send_presence()  # after the room is loaded: the page's fragment names people from it
         self.hidden = set(chat_blocks.hidden_senders(self.conversation_id, self.user_id))
         # A client ahead of the conversation (its cache outlived the data) would drop new messages.
         self.last_seq = min(self.last_seq, chat.last_seq(self.conversation_id))
@@ -104,7 +106,7 @@ class ConversationConnection(LiveConnection):
 
     def _enter_room(self, meeting) -> None:
         """A meeting's room: closed (4425) before its lobby opens and once cancelled; else the
-        client learns the meeting's phase and who is there, and the others that it came."""
+        client learns the meeting's phase, and the others that it came."""
         self.meeting = SimpleNamespace(id=meeting.id, leader_id=meeting.leader_id)  # outlives the session
         if meeting_lifecycle.phase(meeting) in ("before", "cancelled"):
             self.live.send_error(errors.MEETING_NOT_OPEN)
@@ -113,6 +115,9 @@ class ConversationConnection(LiveConnection):
         self.live.send_event(make_event(MEETING_STATE, meeting_lifecycle.state(meeting)))
         self.presence = Presence(get_redis(), self.conversation_id, self.user_id, current_app.config)
         self.presence.arrive()
+
+    def _send_presence(self) -> None:
+        """Who is in the room now, to this window only."""
         online = sorted(online_in(get_redis(), self.conversation_id))
         self.live.send_event(make_event(PRESENCE_UPDATED, {"online": online, "left": []}))
 
@@ -124,8 +129,7 @@ class ConversationConnection(LiveConnection):
             raise Done
         self._load_room()
         if self.presence is not None:
-            online = sorted(online_in(get_redis(), self.conversation_id))
-            self.live.send_event(make_event(PRESENCE_UPDATED, {"online": online, "left": []}))
+            self._send_presence()
 
     def _load_room(self) -> None:
         try:
