@@ -45,6 +45,8 @@ def choose(page, label: str) -> None:
 def next_question(page, step: int) -> None:
     page.get_by_role("button", name="Next").click()
     expect(page.locator(".quiz-count span")).to_have_text(f"{step + 1} / 10")
+    # The new question's handlers are bound once htmx has settled it; typing before that is lost.
+    expect(page.locator(".htmx-added, .htmx-settling, .htmx-swapping")).to_have_count(0)
 
 
 def test_quiz_then_live_progress_then_picks(page, make_user, ai_worker, fake_openai):
