@@ -31,8 +31,6 @@ from blueberry.services.recommendation_check import PICKS_MIN, Rejected, check
 KIND = "recommendation"
 JOB = "blueberry.jobs.recommendation.recommend"
 IN_FLIGHT_S = 120  # a second click while a run is this young gets that run, not another
-# What the reader is told about a run that did not go as planned (the page has the words).
-NOTICES = ("ai_busy", "ai_unusable", "exhausted", "failed")
 
 
 class Refused(Exception):

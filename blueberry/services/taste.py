@@ -116,14 +116,6 @@ def save_answer(user_id: int, step: int, form: MultiDict) -> TasteProfile:
     return profile
 
 
-def go_to(user_id: int, step: int) -> TasteProfile:
-    """Resume the quiz at `step` (back, or edit one answer from settings)."""
-    profile = profile_for_update(user_id)
-    profile.step = min(max(step, 1), STEPS)
-    db.session.flush()
-    return profile
-
-
 def parse(question: Question, form: MultiDict) -> str | list[str]:
     """The valid answer in `form`, or FieldError saying what is wrong with it."""
     if question.kind == "text":
