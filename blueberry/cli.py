@@ -1,10 +1,12 @@
-"""Operator commands: `flask create-admin`, `flask notify`, `flask books ingest|sample`."""
+"""Operator commands: `flask create-admin`, `flask notify`, `flask books ingest|sample`,
+`flask news ingest|sample`."""
 
 import click
 from flask import Flask, current_app
 
 from blueberry.extensions import db
 from blueberry.jobs import book as book_jobs
+from blueberry.jobs import news as news_jobs
 from blueberry.services import accounts, notifications
 from blueberry.services.errors import FieldError
 
@@ -68,6 +70,38 @@ def books_sample(if_empty: bool) -> None:
     click.echo("The catalog has books already: sample not loaded." if counts is None else _summary(counts))
 
 
+@click.group("news")
+def news() -> None:
+    """The news feed."""
+
+
+@news.command("ingest")
+def news_ingest() -> None:
+    """Fetch every configured feed now and store the new stories, source by source."""
+    try:
+        counts = news_jobs.ingest_news(progress=lambda name, outcome: click.echo(f"  {name}: {outcome}"))
+    except news_jobs.IngestFailed as error:
+        raise click.ClickException(f"nothing was fetched: {error}") from None
+    click.echo(_news_summary(counts))
+
+
+@news.command("sample")
+@click.option("--if-empty", is_flag=True, help="Only when there are no articles yet (what make run does).")
+def news_sample(if_empty: bool) -> None:
+    """Store the sample feeds shipped in blueberry/data/news/ (nothing is fetched)."""
+    counts = news_jobs.load_samples(if_empty=if_empty)
+    click.echo("There are articles already: samples not loaded." if counts is None else _news_summary(counts))
+
+
+def _news_summary(counts: dict) -> str:
+    summary = (f"{counts['fetched']} feeds read, {counts['not_modified']} not modified, {counts['failed']} failed; "
+               f"{counts['new']} new stories, {counts['duplicate']} duplicates, "
+               f"{counts['skipped']} skipped")  # fmt: skip
+    details = [f"{name}: {reason}" for name, reason in sorted(counts["failures"].items())]
+    details += [f"skipped, {reason}: {n}" for reason, n in sorted(counts["skip_reasons"].items())]
+    return "\n".join([summary, *(f"  {line}" for line in details)])
+
+
 def _summary(counts: dict) -> str:
     reasons = ", ".join(f"{reason}: {n}" for reason, n in sorted(counts["skip_reasons"].items()))
     summary = (f"{counts['fetched']} fetched, {counts['added']} added, {counts['updated']} updated, "
@@ -79,3 +113,4 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(create_admin)
     app.cli.add_command(notify)
     app.cli.add_command(books)
+    app.cli.add_command(news)

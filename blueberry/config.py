@@ -212,6 +212,30 @@ class Config:
     AI_WORKERS = int(os.environ.get("AI_WORKERS", "8"))
     RECOMMENDATION_RUNS_PER_DAY = int(os.environ.get("RECOMMENDATION_RUNS_PER_DAY", "10"))
 
+    # News: publishers' RSS/Atom feeds, read hourly on the `ingest` queue. NEWS_SOURCES (a JSON
+    # list) or the file NEWS_SOURCES_FILE names them (docs/operations.md); "" for none. Without
+    # any article, `make run` loads the samples in blueberry/data/news/.
+    NEWS_SOURCES = os.environ.get("NEWS_SOURCES", "")
+    NEWS_SOURCES_FILE = os.environ.get("NEWS_SOURCES_FILE", str(ROOT / "blueberry" / "data" / "news" / "sources.json"))
+    NEWS_INGEST_EVERY_S = int(os.environ.get("NEWS_INGEST_EVERY_S", "3600"))
+    NEWS_FETCH_TIMEOUT_S = float(os.environ.get("NEWS_FETCH_TIMEOUT_S", "15"))
+    NEWS_FETCH_THREADS = int(os.environ.get("NEWS_FETCH_THREADS", "4"))
+    NEWS_MAX_FEED_BYTES = int(os.environ.get("NEWS_MAX_FEED_BYTES", str(5 * 1024 * 1024)))
+    NEWS_MAX_ITEMS = int(os.environ.get("NEWS_MAX_ITEMS", "200"))  # per feed and fetch
+    # Feeds and their images on private or loopback addresses: only for development and tests.
+    NEWS_ALLOW_PRIVATE_ADDRESSES = os.environ.get("NEWS_ALLOW_PRIVATE_ADDRESSES", "") == "1"
+    # Model summaries of new stories (with OPENAI_API_KEY); off: the stories' first sentences only.
+    NEWS_AI_SUMMARIES = os.environ.get("NEWS_AI_SUMMARIES", "1") == "1"
+    NEWS_AI_BUDGET_S = float(os.environ.get("NEWS_AI_BUDGET_S", "20"))  # per article
+    NEWS_PAGE_SIZE = int(os.environ.get("NEWS_PAGE_SIZE", "20"))
+    # The list pages' Redis cache (services/news_cache.py); 0 turns it off (the benchmark compares).
+    NEWS_CACHE = os.environ.get("NEWS_CACHE", "1") == "1"
+    NEWS_CACHE_TTL_S = int(os.environ.get("NEWS_CACHE_TTL_S", "600"))
+    NEWS_CACHE_WARM_PAGES = int(os.environ.get("NEWS_CACHE_WARM_PAGES", "2"))  # written by ingestion
+    NEWS_CACHE_WAIT_S = float(os.environ.get("NEWS_CACHE_WAIT_S", "0.5"))  # for another request's fill
+    NEWS_IMAGE_MAX_BYTES = int(os.environ.get("NEWS_IMAGE_MAX_BYTES", str(3 * 1024 * 1024)))
+    NEWS_IMAGE_TIMEOUT_S = float(os.environ.get("NEWS_IMAGE_TIMEOUT_S", "5"))
+
     # No hoarding: at most this many upcoming meetings a person is going to (or waiting for).
     MEETINGS_GOING_MAX = int(os.environ.get("MEETINGS_GOING_MAX", "10"))
     # How long the first person waiting may take a freed place before it passes on.
@@ -240,3 +264,5 @@ class TestConfig(Config):
     ICE_SERVERS: list = []  # loopback peers need no STUN
     OPENAI_API_KEY = ""  # tests that want a model point these at tests/fakes/openai.py
     OPENAI_BASE_URL = None
+    NEWS_SOURCES_FILE = ""  # tests that want feeds point NEWS_SOURCES at tests/fakes/feeds.py
+    NEWS_ALLOW_PRIVATE_ADDRESSES = True

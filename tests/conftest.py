@@ -17,6 +17,7 @@ from blueberry.models.base import utcnow
 from blueberry.services import accounts
 from tests import databases
 from tests.fakes.aladin import fake_aladin  # noqa: F401 (fixtures for every test module)
+from tests.fakes.feeds import fake_feeds  # noqa: F401
 from tests.fakes.oauth import fake_discord, fake_kakao  # noqa: F401
 from tests.fakes.openai import fake_openai  # noqa: F401
 from tests.servers import LiveServer, RedisServer

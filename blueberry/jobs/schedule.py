@@ -47,6 +47,7 @@ def periodic_jobs(config) -> list[PeriodicJob]:
             config["REMINDER_SWEEP_EVERY_S"],
             queue="alarms",
         ),  # fmt: skip
+        PeriodicJob("ingest-news", "blueberry.jobs.news.ingest_news", config["NEWS_INGEST_EVERY_S"], queue="ingest"),
         *_catalog_jobs(config),
     ]
 

@@ -6,6 +6,7 @@ from blueberry.models.claim import Claim
 from blueberry.models.matching import MatchedRoom, MatchHistory, MatchSetting
 from blueberry.models.meeting import Meeting, MeetingParticipant
 from blueberry.models.message_request import MessageRequest
+from blueberry.models.news import Article, ArticleSummary, NewsCategory, NewsSource, SourceCategory
 from blueberry.models.notification import Notification
 from blueberry.models.recommendation import Recommendation, TasteProfile
 from blueberry.models.run import AiRun, JobRun
@@ -14,6 +15,8 @@ from blueberry.models.user import SocialAccount, User, UserSession
 
 __all__ = [
     "AiRun",
+    "Article",
+    "ArticleSummary",
     "Attachment",
     "Author",
     "Block",
@@ -33,10 +36,13 @@ __all__ = [
     "Meeting",
     "MeetingParticipant",
     "MatchedRoom",
+    "NewsCategory",
+    "NewsSource",
     "Notification",
     "Recommendation",
     "Report",
     "SocialAccount",
+    "SourceCategory",
     "TasteProfile",
     "User",
     "UserSession",

@@ -58,6 +58,8 @@ class User(UserMixin, db.Model):
     interests: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
     photo_name: Mapped[str] = mapped_column(String(64), default="", server_default="")
     show_photo_on_offers: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # News cards show a model's summary when there is one; off: the article's own first sentences.
+    news_ai_summaries: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     match_setting: Mapped["MatchSetting"] = relationship(  # noqa: F821 (models.matching)
         back_populates="user", cascade="all, delete-orphan", uselist=False

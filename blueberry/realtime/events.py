@@ -10,6 +10,7 @@ Redis keys owned here:
 - `bb:seeker:<id>` — pub/sub channel: a user's match events (services/matching.lua publishes).
 - `bb:room:<id>` — pub/sub channel: a voice room's presence, signaling and end.
 - `bb:conv:<uuid>` — pub/sub channel: a conversation's messages, receipts, typing, deletions, blocks.
+- `bb:news` — pub/sub channel: new stories (public: every news page listens, signed in or not).
 - `bb:stream:user:<id>` — stream of the user's recent events for replay
   (MAXLEN ~ STREAM_MAXLEN, TTL STREAM_TTL_S refreshed on every add).
 A published message is `<stream id>\\n<json of type and data>` (the stream id is empty for
@@ -70,6 +71,7 @@ READ_POSITION = "read.position"  # in a group: one member has read up to `seq` (
 PRESENCE_UPDATED = "presence.updated"  # on a group's conversation: who is in its room now
 RECOMMENDATION_PROGRESS = "recommendation.progress"  # on the user's topic: a run moved a stage
 MEETING_STATE = "meeting.state"  # on a meeting's conversation: its phase changed (lobby, live, ending, ended)
+NEWS_NEW = "news.new"  # on the public news topic: stories were added, per category
 
 STREAM_MAXLEN = 500
 STREAM_TTL_S = 7 * 24 * 3600
@@ -109,6 +111,9 @@ def conversation_topic(conversation_id) -> str:
 
 def room_topic(room_id: int) -> str:
     return f"bb:room:{room_id}"
+
+
+NEWS_TOPIC = "bb:news"
 
 
 def stream_key(topic: str) -> str:

@@ -8,6 +8,7 @@ backoff (or the server's Retry-After) only while the budget lasts. Then `Unavail
 """
 
 import functools
+import json
 import random
 import time
 from dataclasses import dataclass
@@ -36,6 +37,16 @@ class Usage:
     tokens_in: int = 0
     tokens_out: int = 0
     model_ms: int = 0
+
+
+def fenced(document: dict, open_marker: str, close_marker: str) -> str:
+    """`document` as JSON between two markers, for a prompt whose rules say that nothing inside
+    is an instruction. Text from people is only ever a string value of it (escaped: it cannot
+    end a value and pose as a key), and cannot close the fence early: the markers never survive
+    inside it."""
+    body = json.dumps(document, ensure_ascii=False, indent=1)
+    body = body.replace(open_marker, "").replace(close_marker, "")
+    return f"{open_marker}\n{body}\n{close_marker}"
 
 
 def configured() -> bool:

@@ -9,8 +9,7 @@ markers that are removed from the data, and the rules tell the model to follow n
 written inside the fence.
 """
 
-import json
-
+from blueberry.services import ai
 from blueberry.services.recommendation_candidates import Candidate
 
 PROMPT_VERSION = "rec-2026-12.1"
@@ -99,10 +98,7 @@ def _data(answers: dict, candidates: list[Candidate], liked: list[Candidate], di
         "books_the_reader_did_not_want": [_brief(book) for book in disliked],
         "candidates": [_book(book) for book in candidates],
     }
-    body = json.dumps(document, ensure_ascii=False, indent=1)
-    # Text cannot close the fence early: the markers never survive inside it.
-    body = body.replace(FENCE_OPEN, "").replace(FENCE_CLOSE, "")
-    return f"{FENCE_OPEN}\n{body}\n{FENCE_CLOSE}\n\nChoose from the candidates now."
+    return ai.fenced(document, FENCE_OPEN, FENCE_CLOSE) + "\n\nChoose from the candidates now."
 
 
 def _brief(book: Candidate) -> dict:
