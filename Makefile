@@ -52,9 +52,10 @@ migrate: install instance
 	$(BIN)/flask db upgrade
 
 # An empty catalog gets the sample shipped in blueberry/data/ (with ALADIN_TTB_KEY set, the
-# scheduler's daily ingestion fills it from Aladin as well).
+# scheduler's daily ingestion fills it from Aladin as well); no news yet: the sample feeds.
 catalog: migrate
 	$(BIN)/flask books sample --if-empty
+	$(BIN)/flask news sample --if-empty
 
 vendor:
 	npm ci --no-audit --no-fund

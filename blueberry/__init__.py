@@ -63,6 +63,7 @@ def _register_blueprints(app: Flask) -> None:
         main,
         match,
         meeting,
+        news,
         notifications,
         ops,
         profiles,
@@ -79,7 +80,7 @@ def _register_blueprints(app: Flask) -> None:
     app.url_map.converters["int"] = SQLIntConverter  # before any route is added: they bind it
 
     for module in (main, auth, settings, notifications, live, match, rooms, requests, chat, profiles, book, meeting,
-                   recommendation, ops, unsubscribe):  # fmt: skip
+                   recommendation, news, ops, unsubscribe):  # fmt: skip
         app.register_blueprint(module.bp)
     ops.init_dashboard(app)
     register_error_handlers(app)

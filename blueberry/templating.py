@@ -1,6 +1,8 @@
 """Template globals: CSRF token for htmx, the htmx configuration, the current language."""
 
+import functools
 import json
+import re
 from functools import cached_property
 from urllib.parse import urlsplit
 
@@ -8,6 +10,7 @@ from flask import Flask, current_app, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup, escape
 
 from blueberry import oauth
 from blueberry.forms import LanguageForm, ReportForm
@@ -103,9 +106,25 @@ def badge_count(count: int) -> str:
     return str(count) if count < 100 else "99+"
 
 
+@functools.cache
+def _story_link(public_url: str) -> re.Pattern:
+    return re.compile(rf"(?<!\S)(?:{re.escape(public_url)})?/news/(\d{{1,10}})(?![\w/])")
+
+
+def link_stories(text: str) -> Markup:
+    """A message's text, escaped, with links to our own stories (shared from /news) made
+    clickable; any other URL stays text. Only the story's number goes into the link."""
+    escaped = str(escape(text))
+    if "/news/" not in escaped:
+        return Markup(escaped)
+    linked = _story_link(current_app.config["PUBLIC_URL"]).sub(lambda m: f'<a href="/news/{m[1]}">{m[0]}</a>', escaped)
+    return Markup(linked)
+
+
 def init_templating(app: Flask) -> None:
     init_time_filters(app)
     app.jinja_env.globals.update(_globals())
     app.jinja_env.filters["badge_count"] = badge_count
     app.jinja_env.filters["system_text"] = chat_system.text
+    app.jinja_env.filters["link_stories"] = link_stories
     app.context_processor(_live_context)

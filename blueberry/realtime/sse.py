@@ -39,11 +39,12 @@ def as_json(event: dict) -> str:
     return json.dumps(public, separators=(",", ":"), default=str)
 
 
-def _messages(feed: Feed, render: Render, keepalive_s: float, online: Online) -> Iterator[str]:
+def _messages(feed: Feed, render: Render, keepalive_s: float, online: Online | None) -> Iterator[str]:
     yield f": connected\nretry: {RETRY_MS}\n\n"
     with feed, _counted(online):
         for event in _events(feed, keepalive_s):
-            online.beat()
+            if online:
+                online.beat()
             if event["type"] == SERVER_RESTARTING:
                 return  # the browser reconnects (to another process) with its Last-Event-ID
             if event["type"] == KEEPALIVE:
@@ -55,8 +56,12 @@ def _messages(feed: Feed, render: Render, keepalive_s: float, online: Online) ->
 
 
 @contextlib.contextmanager
-def _counted(online: Online) -> Iterator[None]:
-    """The user counts as online while the stream is open (services/online.py)."""
+def _counted(online: Online | None) -> Iterator[None]:
+    """The user counts as online while the stream is open (services/online.py); a public stream
+    (None) counts nobody."""
+    if online is None:
+        yield
+        return
     online.arrive()
     try:
         yield
@@ -76,7 +81,7 @@ def ended_stream(render: Render) -> Response:
     return _response(iter([body]))
 
 
-def event_stream(feed: Feed, render: Render, online: Online, keepalive_s: float = 15.0) -> Response:
+def event_stream(feed: Feed, render: Render, online: Online | None, keepalive_s: float = 15.0) -> Response:
     """The streaming response for `feed`, rendered per event by `render`."""
     return _response(_messages(feed, render, keepalive_s, online))
 

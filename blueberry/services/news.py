@@ -144,6 +144,15 @@ def _summaries(article_ids: list[int], session: Session | None = None) -> dict[i
     return found
 
 
+def summary_for(summaries: dict, article_language: str, reader_language: str, ai_on: bool) -> dict:
+    """What a reader sees of a story's summaries: the model's points in their language when they
+    want them and there are some, else the story's own first lines (in its language)."""
+    ai_points = (summaries.get("ai") or {}).get(reader_language)
+    if ai_on and ai_points:
+        return {"points": ai_points, "kind": "ai", "language": reader_language, "model": summaries.get("model", "")}
+    return {"points": summaries.get("extractive") or [], "kind": "extractive", "language": article_language}
+
+
 def cursor_of(article: Article) -> str:
     return f"{int(article.published_at.timestamp() * 1_000_000)}-{article.id}"
 
@@ -162,12 +171,13 @@ def article(article_id: int) -> tuple[Article, dict] | None:
     return (found, _summaries([article_id]).get(article_id, {})) if found else None
 
 
-def newer_count(category: int | None, after_id: int) -> int:
-    """How many stories of a category (None: all) were stored after article `after_id`."""
+def stored_after(category: int | None, after_id: int) -> tuple[int, int]:
+    """How many stories of a category (None: all) were stored after article `after_id`, and the
+    newest id of any story now (stories come in whole commits: every one up to it is counted)."""
     query = select(func.count()).select_from(Article).where(Article.id > after_id)
     if category:
         query = query.where(Article.category_id == category)
-    return db.session.scalar(query)
+    return db.session.scalar(query), newest_id()
 
 
 def newest_id() -> int:

@@ -25,16 +25,20 @@ def open_session(app, user, secret: str) -> str:
 
 
 class SSEReader:
-    """Reads `GET /events?format=json` in a thread; parsed events arrive on `events`."""
+    """Reads an SSE stream (`GET /events?format=json` by default) in a thread; parsed events
+    arrive on `events`. Without a cookie it reads as nobody (public streams)."""
 
-    def __init__(self, base_url: str, cookie: str, last_event_id: str | None = None, fmt: str = "json"):
+    def __init__(self, base_url: str, cookie: str | None, last_event_id: str | None = None, fmt: str = "json",
+                 path: str = "/events"):  # fmt: skip
         self.events: queue.Queue = queue.Queue()
         self.comments: list[str] = []
-        headers = {"Cookie": f"bb_session={cookie}"}
+        headers = {"Cookie": f"bb_session={cookie}"} if cookie else {}
         if last_event_id:
             headers["Last-Event-ID"] = last_event_id
         self.client = httpx.Client(base_url=base_url, timeout=httpx.Timeout(10, read=30))
-        self.request = self.client.build_request("GET", f"/events?format={fmt}", headers=headers)
+        query = f"format={fmt}" if fmt else ""
+        url = f"{path}{'&' if '?' in path else '?'}{query}" if query else path
+        self.request = self.client.build_request("GET", url, headers=headers)
         self.response = None
         self.closed = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)

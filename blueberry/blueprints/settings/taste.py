@@ -1,7 +1,8 @@
 """Reading taste: the quiz answers recommendations come from, each one editable in the quiz;
-the agreement to send them to the AI service, which can be taken back; clearing them."""
+the agreement to send them to the AI service, which can be taken back; clearing them; and
+whether news cards show AI summaries."""
 
-from flask import render_template
+from flask import render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -25,6 +26,15 @@ def withdraw_consent():
     taste.withdraw_ai_consent(current_user.id)
     db.session.commit()
     return saved(_("Your answers will no longer be sent to the AI service."), "settings.taste_profile")
+
+
+@bp.post("/taste/news")
+@login_required
+def news_summaries():
+    """News cards show the model's summaries, or each story's own first lines."""
+    current_user.news_ai_summaries = request.form.get("ai_summaries") == "1"
+    db.session.commit()
+    return saved(_("Saved."), "settings.taste_profile")
 
 
 @bp.post("/taste/clear")
