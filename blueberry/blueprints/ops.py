@@ -13,7 +13,7 @@ from rq.serializers import JSONSerializer
 from rq_dashboard.web import setup_rq_connection
 
 from blueberry.extensions import get_redis, limiter, login_manager
-from blueberry.services import runs
+from blueberry.services import news_cache, runs
 from blueberry.services.health import PARTS, check_health
 
 bp = Blueprint("ops", __name__)
@@ -36,7 +36,8 @@ def healthz():
 @bp.get("/ops/runs")
 @login_required
 def job_runs():
-    """Ingestion (and later AI and reminder) runs: when, how long, their counts and errors."""
+    """Background runs (ingestion, reminders, AI): when, how long, their counts and errors; and
+    the news cache's counters."""
     if not current_user.is_staff:
         abort(403)
     kind = request.args.get("kind", "")[:40] or None
@@ -44,7 +45,9 @@ def job_runs():
     found = runs.recent(kind, before)
     more = found[-1].id if len(found) == runs.PAGE_SIZE else None
     ai_runs = runs.recent_ai() if kind in (None, "ai") else []
-    return render_template("ops/runs.html", runs=found, kinds=runs.kinds(), kind=kind, more=more, ai_runs=ai_runs)
+    cache = news_cache.stats() if kind is None or kind.startswith("news") else {}
+    return render_template("ops/runs.html", runs=found, kinds=runs.kinds(), kind=kind, more=more, ai_runs=ai_runs,
+                           news_cache=cache)  # fmt: skip
 
 
 def guard_dashboard():

@@ -159,3 +159,16 @@ def test_pictures_come_through_the_proxy_shrunk_and_cached(client, app, fake_fee
     assert client.get(f"/news/images/{ids['Story 3']}").status_code == 404
     page = client.get("/news").get_data(as_text=True)
     assert f'src="/news/images/{ids["Story 1"]}"' in page and picture not in page  # never the publisher's URL
+
+
+def test_staff_see_the_news_runs_and_the_cache_counters(client, make_user, feed):
+    make_user("boss", is_staff=True)
+    login(client, "boss")
+    client.get("/news")
+
+    page = client.get("/ops/runs").get_data(as_text=True)
+
+    assert "news.ingest" in page and "new 7" in page
+    assert (
+        'id="news-cache"' in page and "Hits 1" in page and "written through by ingestion 2" in page
+    )  # "all" and "world"
