@@ -2,34 +2,48 @@
 the pages' Redis cache (services/news_cache.py) and with it off.
 
     .venv/bin/python bench/news.py [--rate 200] [--seconds 60] [--ingest-every 10] [--modes cache,nocache]
-                                   [--stories 300] [--new 3] [--connections 64]
+        [--stories 300] [--new 3] [--connections 64] [--per-connection 20] [--client raw|httpx]
+        [--ingest-in process|thread]
     scripts/with_postgres.sh bash -c 'BENCH_DATABASE_URL=$TEST_POSTGRES_URL .venv/bin/python bench/news.py'
 
 The stories come through the app's own ingestion from local fake publishers (tests/fakes/feeds.py):
 3 sources whose sections map to 9 categories, --stories in all, ingested once before the runs
-(the cache's first pages written through). Then for each mode, the real app under gunicorn (2
-gevent workers, NEWS_CACHE=1 or 0; both on the same database and Redis, the cache's counters
-reset before each run) takes anonymous `GET /news?category=<slug>` at exactly --rate requests per
-second, open loop (each request goes out at its scheduled time whatever the earlier ones are
-doing, and its latency counts from that time, so queueing counts). Scopes: "all" and the 9
-categories, weighted toward "all" and the first categories; one request in five is the next page
-(the htmx fragment, `HX-Request: true`, with the `?cursor=` of the last first page of that scope).
-Meanwhile, every --ingest-every seconds, each source gets --new stories and `ingest_news()` runs
-in a thread of this process: its commits bump the versions of the scopes it touched and write
-their first pages through.
+(their first pages written through). Then for each mode, the real app under gunicorn (2 gevent
+workers, NEWS_CACHE=1 or 0; both modes on the same database and Redis, the cache's counters reset
+before each run, after a 3 s warm-up) takes anonymous `GET /news?category=<slug>` at exactly
+--rate requests per second, open loop: each request goes out at its scheduled time whatever the
+earlier ones are doing, and its latency counts from that time, so queueing counts. Scopes: "all"
+and the 9 categories, weighted toward "all" and the first tabs; one request in five is the next
+page (the htmx fragment, `HX-Request: true`, at the `?cursor=` of the last first page of that
+scope). Every 200 must hold stories; anything else is an error.
 
-After each run: latency p50 / p95 / p99 / max, the achieved rate, errors (anything but a 200),
-and from Redis (`bb:news:stats`): hits, misses, fills, waits, give-ups and write-throughs.
-Hit rate = requests answered from Redis (hits, and misses that waited for another request's fill)
-/ all reads of the cache (hits + misses). Fills per version bump = fills / write-throughs (one
-write-through is one scope's new version). Then the stampede check (cache mode): each scope in
-turn gets a fresh version with nothing written, and 50 requests for its first page are sent at
-once: one of them should fill it (the `fills` counter moves by 1), the others wait for it.
+Meanwhile, every --ingest-every seconds, each feed gets --new stories (a feed carries its newest 50)
+and `ingest_news()` runs: by default in a worker process of its own, as the `ingest` queue runs it;
+`--ingest-in thread` runs it in a thread of this process instead, where its ~250 ms of Python
+holds the GIL against the client's event loop and that shows as latency. Its commits bump the
+versions of the scopes they touched and write their first pages through.
 
-Targets (the cache on): hit rate ≥ 95 %, p99 ≤ 20 ms. Loopback only, bounded in count and time,
-its own Redis, database (SQLite unless BENCH_DATABASE_URL) and gunicorn, stopped at the end.
-Prints a Markdown table for docs/PERFORMANCE.md; progress goes to stderr (BENCH_DEBUG=1: latency
-second by second).
+The client is one asyncio event loop with a lean HTTP/1.1 client: about 0.5 ms of CPU a request,
+where `--client httpx` takes about 2.7 ms (40 % of a core at 150/s, on a machine of 2 cores that
+the server needs, and its p99 was 7 times the lean client's).
+A connection carries --per-connection requests (a reader's visit) and then closes, so connections
+spread over both workers as many readers' would.
+
+After each run: latency p50 / p95 / p99 / max (also of first and next pages, and of the requests
+sent within 1 s of an ingestion run's start against the rest), the achieved rate, errors, the CPU
+each process used (a share of one core; "other processes" shows anything else running on the
+machine, which a run should not have), and from Redis (`bb:news:stats`) hits, misses, fills,
+waits, give-ups and write-throughs. Hit rate = reads answered from Redis (hits, and misses that
+waited for another request's fill) / all reads (hits + misses). Fills per version bump = fills /
+write-throughs (one write-through is one scope's new version). Then the stampede check (cache
+on): each scope in turn gets a new version with nothing written, and 50 requests for its first
+page go out at once, each on a connection of its own: one of them should fill it (the `fills`
+counter moves by 1), the others wait for it.
+
+Targets (the cache on): hit rate ≥ 95 %, p99 ≤ 20 ms. Loopback only, bounded in count and time
+(about 2.5 minutes with the defaults), its own Redis, database (SQLite unless BENCH_DATABASE_URL)
+and gunicorn, stopped at the end. Prints Markdown for docs/PERFORMANCE.md; progress goes to stderr
+(BENCH_DEBUG=1: latency second by second, and every 100 ms around each ingestion run with the CPU).
 """
 
 import argparse
@@ -75,7 +89,7 @@ SOURCES = [
 WEIGHTS = {"all": 30, "world": 12, "business": 10, "technology": 9, "society": 8, "politics": 8, "culture": 7,
            "science": 6, "books": 5, "sports": 5}  # fmt: skip
 NEXT_PAGE_SHARE = 0.2
-FEED_ITEMS = 120  # a feed carries its newest stories only, as publishers' do
+FEED_ITEMS = 50  # after the seed, a feed carries its newest stories only, as publishers' do
 WARM_UP_S = 3
 STAMPEDE = 50
 CURSOR = re.compile(rb"cursor=(\d+-\d+)")
@@ -94,7 +108,7 @@ class Feeds:
         for i in reversed(range(per_source)):  # oldest first: a feed lists its newest first
             for s in range(len(SOURCES)):
                 self._add(s, now - timedelta(minutes=2 * (i * len(SOURCES) + s) + 5))
-        self._publish()
+        self._publish(per_source)
 
     def _add(self, s: int, date) -> None:
         """A story in source `s`: its own category, then each mapped section in turn."""
@@ -103,9 +117,9 @@ class Feeds:
         self.items[s].insert(0, story(self.next_n, date=date, category=section))
         self.next_n += 1
 
-    def _publish(self) -> None:
+    def _publish(self, items: int = FEED_ITEMS) -> None:
         for s, (name, language, _, _) in enumerate(SOURCES):
-            self.fake.put(f"/feed-{s}.xml", rss(self.items[s][:FEED_ITEMS], title=name, language=language))
+            self.fake.put(f"/feed-{s}.xml", rss(self.items[s][:items], title=name, language=language))
 
     def add(self, per_source: int) -> None:
         """New stories at the top of every feed, published now."""
@@ -169,16 +183,16 @@ class IngestProcess:
 
 class Client:
     """A lean HTTP/1.1 client on asyncio streams: keep-alive connections (at most `limit`, used in
-    turn), one cookie jar as a browser has, Content-Length bodies (what gunicorn sends here).
+    turn, each for `per_connection` requests at most, a reader's visit: new connections are
+    accepted by whichever gunicorn worker is free, so the load spreads over both as browsers'
+    does, where a few connections held for the whole run would pin it), one cookie jar as a
+    browser has, Content-Length bodies (what gunicorn sends here)."""
 
-    httpx costs about 1.8 ms of CPU a request here (--client httpx), a third of a core at 200/s
-    on a machine of 2 cores that the server needs; this costs a fraction of that."""
-
-    def __init__(self, url: str, limit: int):
+    def __init__(self, url: str, limit: int, per_connection: int = 20):
         self.host, _, port = url.removeprefix("http://").partition(":")
-        self.port = int(port)
+        self.port, self.per_connection = int(port), per_connection
         self.slots = asyncio.Semaphore(limit)
-        self.idle: collections.deque = collections.deque()  # (reader, writer, idle since)
+        self.idle: collections.deque = collections.deque()  # (reader, writer, idle since, requests)
         self.cookie = b""
         self.preamble = f"HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n".encode()
 
@@ -187,13 +201,13 @@ class Client:
         request += b"".join(f"{k}: {v}\r\n".encode() for k, v in (headers or {}).items()) + b"\r\n"
         async with self.slots:
             for attempt in (1, 2):
-                reader, writer, reused = await self._connection()
+                reader, writer, uses = await self._connection()
                 try:
                     writer.write(request)
                     head = await reader.readuntil(b"\r\n\r\n")
                 except (ConnectionError, asyncio.IncompleteReadError):
                     writer.close()
-                    if reused and attempt == 1:  # the server closed it while idle: again on a new one,
+                    if uses and attempt == 1:  # the server closed it while idle: again on a new one,
                         continue  # as browsers do for a GET
                     raise
                 except BaseException:
@@ -205,8 +219,8 @@ class Client:
                 except BaseException:
                     writer.close()
                     raise
-                if keep:
-                    self.idle.append((reader, writer, time.monotonic()))
+                if keep and uses + 1 < self.per_connection:
+                    self.idle.append((reader, writer, time.monotonic(), uses + 1))
                 else:
                     writer.close()
                 return status, body
@@ -215,12 +229,12 @@ class Client:
     async def _connection(self):
         """The longest idle connection still fresh (gunicorn closes them after 2 s), else a new one."""
         while self.idle:
-            reader, writer, since = self.idle.popleft()
+            reader, writer, since, uses = self.idle.popleft()
             if time.monotonic() - since < KEEPALIVE_S and not reader.at_eof():
-                return reader, writer, True
+                return reader, writer, uses
             writer.close()
         reader, writer = await asyncio.open_connection(self.host, self.port)
-        return reader, writer, False
+        return reader, writer, 0
 
     def _head(self, head: bytes) -> tuple[int, int, bool]:
         lines = head.split(b"\r\n")
@@ -246,7 +260,7 @@ class Client:
 class HttpxClient:
     """The same requests through httpx (to compare the client's own cost)."""
 
-    def __init__(self, url: str, limit: int):
+    def __init__(self, url: str, limit: int, per_connection: int = 0):  # httpx keeps its connections
         limits = httpx.Limits(max_connections=limit, max_keepalive_connections=limit, keepalive_expiry=KEEPALIVE_S)
         self.client = httpx.AsyncClient(base_url=url, timeout=REQUEST_TIMEOUT_S, limits=limits)
 
@@ -258,8 +272,8 @@ class HttpxClient:
         await self.client.aclose()
 
 
-def client_for(kind: str, server: LiveServer, connections: int):
-    return (Client if kind == "raw" else HttpxClient)(server.url, connections)
+def client_for(kind: str, server: LiveServer, connections: int, per_connection: int):
+    return (Client if kind == "raw" else HttpxClient)(server.url, connections, per_connection)
 
 
 def news_url(scope: str, cursor: str | None = None) -> str:
@@ -334,10 +348,12 @@ def cpu_s(pids: list[int]) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def machine_busy_s() -> float:
-    """CPU seconds the whole machine has been busy, all cores together (/proc/stat)."""
-    fields = [int(n) for n in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
-    return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")  # less idle and iowait
+def machine_s() -> tuple[float, float]:
+    """CPU seconds the whole machine has been busy, all cores together, and stolen by the
+    hypervisor (/proc/stat)."""
+    user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, Path("/proc/stat").read_text().split()[1:9])
+    tick = os.sysconf("SC_CLK_TCK")
+    return (user + nice + system + irq + softirq) / tick, steal / tick
 
 
 class CpuMeter:
@@ -352,7 +368,7 @@ class CpuMeter:
 
     def _read(self) -> dict[str, float]:
         values = {name: cpu_s(pids) for name, pids in self.groups.items()}
-        values["machine"] = machine_busy_s()
+        values["machine"], values["steal"] = machine_s()
         values["at"] = time.perf_counter()
         return values
 
@@ -360,7 +376,9 @@ class CpuMeter:
         now = self._read()
         wall = now["at"] - self.before["at"]
         shares = {name: (now[name] - self.before[name]) / wall for name in now if name != "at"}
+        steal = shares.pop("steal")
         shares["others"] = shares.pop("machine") - sum(shares.values())
+        shares["steal"] = steal
         self.before = now
         return shares
 
@@ -395,7 +413,7 @@ def counters(world) -> dict[str, int]:
 
 async def run_mode(world, feeds: Feeds, mode: str, args, rng: random.Random) -> dict:
     server = world.server
-    client = client_for(args.client, server, args.connections)
+    client = client_for(args.client, server, args.connections, args.per_connection)
     if args.ingest_in == "process":
         run_ingest = IngestProcess({**world.env, **server_env(feeds, mode)})
     else:
@@ -447,7 +465,7 @@ async def stampede(world, kind: str, connections: int = STAMPEDE) -> list[dict]:
     `connections` requests for its first page at once, each on a connection of its own; what the
     cache's counters moved by."""
     rounds = []
-    client = client_for(kind, world.server, connections)
+    client = client_for(kind, world.server, connections, 1000)  # no connection closes between rounds
     try:
         await asyncio.gather(*(client.get("/healthz") for _ in range(connections)))  # every connection open
         for scope in WEIGHTS:
@@ -479,7 +497,7 @@ def configure_app(app, feeds: Feeds, mode: str) -> None:
 
 
 def ms(values: list[float], p: float) -> str:
-    return f"{percentile(values, p) * 1000:.1f} ms"
+    return f"{percentile(values, p) * 1000:.1f} ms" if values else "—"
 
 
 AFTER_INGESTION_S = 1.0  # "during ingestion": requests sent in the second after a run starts
@@ -488,14 +506,15 @@ AFTER_INGESTION_S = 1.0  # "during ingestion": requests sent in the second after
 def report(args, kind: str, stories: int, runs: list[dict], rounds: list[dict]) -> str:
     command = (f".venv/bin/python bench/news.py --rate {args.rate:g} --seconds {args.seconds:g} "
                f"--ingest-every {args.ingest_every:g} --modes {','.join(args.modes)} --stories {args.stories} "
-               f"--new {args.new} --connections {args.connections} --client {args.client} "
+               f"--new {args.new} --connections {args.connections} --per-connection {args.per_connection} "
+               f"--client {args.client} "
                f"--ingest-in {args.ingest_in}")  # fmt: skip
     lines = [
         f"Command: `{command}` ({kind}, {stories} stories at the start)",
         "",
         "| cache | requests | errors | achieved rate | p50 | p95 | p99 | max | first pages p50 / p99 "
         f"| next pages p50 / p99 | p99 within {AFTER_INGESTION_S:g} s of an ingestion / the rest "
-        "| CPU: server workers / bench (client) / ingestion / Redis / other processes |",
+        "| CPU: server workers / bench (client) / ingestion / Redis / other processes / stolen |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for run in runs:
@@ -514,7 +533,7 @@ def report(args, kind: str, stories: int, runs: list[dict], rounds: list[dict]) 
             f"| {ms(by_kind['next'], 50)} / {ms(by_kind['next'], 99)} | {ms(during, 99)} / {ms(rest, 99)} "
             f"| {' + '.join(f'{c:.0%}' for k, c in run['cpu'].items() if k.startswith('worker'))} "
             f"/ {run['cpu']['bench']:.0%} / {run['cpu']['ingestion']:.0%} / {run['cpu']['redis']:.0%} "
-            f"/ {run['cpu']['others']:.0%} |"
+            f"/ {run['cpu']['others']:.0%} / {run['cpu']['steal']:.0%} |"
         )
     lines += [
         "",
@@ -620,6 +639,7 @@ if __name__ == "__main__":
     parser.add_argument("--stories", type=int, default=300)
     parser.add_argument("--new", type=int, default=3, help="new stories per source at each ingestion")
     parser.add_argument("--connections", type=int, default=64, help="the client's connection limit")
+    parser.add_argument("--per-connection", type=int, default=20, help="requests a connection carries at most")
     parser.add_argument("--client", choices=["raw", "httpx"], default="raw", help="raw: the lean asyncio client")
     parser.add_argument("--ingest-in", choices=["process", "thread"], default="process",
                         help="process: a worker process of its own; thread: in this process")  # fmt: skip
