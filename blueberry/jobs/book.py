@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 
 from blueberry.extensions import db
+from blueberry.jobs import job_runs
 from blueberry.models import JobRun
 from blueberry.services import aladin, runs
 from blueberry.services import book as catalog
@@ -37,7 +38,7 @@ def ingest_bestsellers(progress: Progress | None = None) -> dict:
     config = current_app.config
     if not config["ALADIN_TTB_KEY"]:
         raise IngestFailed("ALADIN_TTB_KEY is not set")
-    run_id = _start(INGEST_KIND)
+    run_id = job_runs.begin(INGEST_KIND)
     counts = _new_counts()
     try:
         pages = []
@@ -47,7 +48,7 @@ def ingest_bestsellers(progress: Progress | None = None) -> dict:
             pages.append(aladin.parse_reply(text))
             _tell(progress, "fetched", start)
     except aladin.AladinError as error:
-        _fail(run_id, str(error), counts)
+        job_runs.abandon(run_id, str(error), counts)
         raise IngestFailed(str(error)) from None
     return _store_pages(run_id, pages, "aladin", counts, progress)
 
@@ -57,12 +58,12 @@ def load_sample(if_empty: bool = True, progress: Progress | None = None) -> dict
     has books and `if_empty`."""
     if if_empty and not catalog.is_empty():
         return None
-    run_id = _start(SAMPLE_KIND)
+    run_id = job_runs.begin(SAMPLE_KIND)
     counts = _new_counts()
     try:
         items = aladin.parse_reply(SAMPLE.read_text(encoding="utf-8"))
     except aladin.AladinError as error:
-        _fail(run_id, str(error), counts)
+        job_runs.abandon(run_id, str(error), counts)
         raise IngestFailed(str(error)) from None
     return _store_pages(run_id, [items], "sample", counts, progress)
 
@@ -76,7 +77,7 @@ def _store_pages(run_id: int, pages: list[list], source: str, counts: dict, prog
             _tell(progress, "stored", number)
     except Exception as error:  # a database error: this page is rolled back, the run says why
         db.session.rollback()
-        _fail(run_id, f"page {number} was not stored: {type(error).__name__}", counts)
+        job_runs.abandon(run_id, f"page {number} was not stored: {type(error).__name__}", counts)
         raise
     runs.finish(db.session.get(JobRun, run_id), counts)
     db.session.commit()
@@ -110,19 +111,6 @@ def _skip(counts: dict, reason: str) -> None:
     counts["skipped"] += 1
     key = reason.split(":", maxsplit=1)[0][:60]  # "bad isbn13: '97…'" counts as "bad isbn13"
     counts["skip_reasons"][key] = counts["skip_reasons"].get(key, 0) + 1
-
-
-def _start(kind: str) -> int:
-    run = runs.start(kind)
-    db.session.commit()
-    return run.id
-
-
-def _fail(run_id: int, error: str, counts: dict) -> None:
-    db.session.rollback()
-    runs.fail(run_id, error, counts)
-    db.session.commit()
-    log.error("books run %s failed: %s", run_id, error)
 
 
 def _tell(progress: Progress | None, what: str, pages: int) -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 from flask import current_app
 
 from blueberry.extensions import db
-from blueberry.jobs import enqueue_on_commit
+from blueberry.jobs import enqueue_on_commit, job_runs
 from blueberry.models import JobRun, NewsSource
 from blueberry.models.base import utcnow
 from blueberry.outbound import Refused, fetch
@@ -53,12 +53,12 @@ class Fetch:
 
 def ingest_news(progress: Progress | None = None) -> dict:
     """Fetch every configured source and store its new stories; the run's counts."""
-    run_id = _start(INGEST_KIND)
+    run_id = job_runs.begin(INGEST_KIND)
     try:
         sources = news_sources.sync(news_sources.configured())
         db.session.commit()
     except news_sources.SourceConfigError as error:
-        _fail(run_id, str(error))
+        job_runs.abandon(run_id, str(error), {})
         raise IngestFailed(str(error)) from None
     counts = _new_counts()
     for fetched in _fetch_all(sources):
@@ -167,7 +167,7 @@ def summarize(article_ids: list[int]) -> dict:
     articles = news.without_ai_summary(article_ids) if summaries_wanted() else []
     if not articles:
         return {}
-    run_id = _start(SUMMARY_KIND)
+    run_id = job_runs.begin(SUMMARY_KIND)
     counts = {"articles": len(articles), "summarized": 0, "failed": 0, "tokens_in": 0, "tokens_out": 0,
               "model_ms": 0, "reasons": {}}  # fmt: skip
     scopes, failed_in_a_row = {news.ALL}, 0
@@ -209,7 +209,7 @@ def load_samples(if_empty: bool = True, progress: Progress | None = None) -> dic
     their newest story dated now; None when there are articles already and `if_empty`."""
     if if_empty and not news.is_empty():
         return None
-    run_id = _start(SAMPLE_KIND)
+    run_id = job_runs.begin(SAMPLE_KIND)
     configs = news_sources.read((DATA / "samples.json").read_text(encoding="utf-8"))
     sources = news_sources.sync(configs, enable=False)
     now, counts = utcnow(), _new_counts()
@@ -253,16 +253,3 @@ def _failed(counts: dict, source: NewsSource, reason: str) -> None:
 def _reason(counts: dict, reason: str) -> None:
     counts["failed"] += 1
     counts["reasons"][reason] = counts["reasons"].get(reason, 0) + 1
-
-
-def _start(kind: str) -> int:
-    run = runs.start(kind)
-    db.session.commit()
-    return run.id
-
-
-def _fail(run_id: int, error: str) -> None:
-    db.session.rollback()
-    runs.fail(run_id, error, {})
-    db.session.commit()
-    log.error("news run %s failed: %s", run_id, error)
