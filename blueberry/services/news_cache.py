@@ -39,13 +39,18 @@ FIRST = "top"  # the cursor of a first page
 LOCK_MS = 3000
 POLL_S = 0.01
 
-# KEYS: version key, stats key. ARGV: page key prefix (without the version), cursor.
-# One round trip: the current version, its page (if cached), and the hit or miss counted.
+# KEYS: version key, stats key. ARGV: page key prefix (without the version), lock key prefix,
+# cursor, lock ms. One round trip and one step: the current version, its page if cached, else
+# whether this request took the lock to fill it, and the hit or miss counted. Seeing the miss
+# and taking the lock together is what stops a latecomer, who saw the page missing just before
+# the filler wrote it, from filling it again.
 _READ = """
 local version = redis.call('GET', KEYS[1]) or '0'
-local page = redis.call('GET', ARGV[1] .. version .. ':' .. ARGV[2])
+local page = redis.call('GET', ARGV[1] .. version .. ':' .. ARGV[3])
 redis.call('HINCRBY', KEYS[2], page and 'hits' or 'misses', 1)
-return {version, page}
+if page then return {version, page, 0} end
+local locked = redis.call('SET', ARGV[2] .. version .. ':' .. ARGV[3], '1', 'NX', 'PX', ARGV[4])
+return {version, false, locked and 1 or 0}
 """
 # KEYS: version key. ARGV: the new version. It only ever moves forward (two runs may race).
 _PROMOTE = """
@@ -65,6 +70,10 @@ def _page_prefix(scope: str) -> str:
     return f"bb:news:page:{scope}:"
 
 
+def _lock_prefix(scope: str) -> str:
+    return f"bb:news:fill:{scope}:"
+
+
 def page(scope: str, cursor: str | None, load: Load) -> tuple[list[dict], str | None]:
     """The cards of `scope` from `cursor` on, and the next cursor: from the cache, else `load`
     (SQL) once for everyone asking at the same moment."""
@@ -79,13 +88,13 @@ def page(scope: str, cursor: str | None, load: Load) -> tuple[list[dict], str | 
 
 
 def _cached(client: redis.Redis, scope: str, cursor: str, load: Load) -> tuple[list[dict], str | None]:
-    version, cached = client.eval(_READ, 2, _version_key(scope), STATS_KEY, _page_prefix(scope), cursor)
+    keys = (_version_key(scope), STATS_KEY)
+    version, cached, locked = client.eval(_READ, 2, *keys, _page_prefix(scope), _lock_prefix(scope), cursor, LOCK_MS)
     if cached is not None:
         return _decode(cached)
     key = f"{_page_prefix(scope)}{version}:{cursor}"
-    lock = f"bb:news:fill:{scope}:{version}:{cursor}"
-    if client.set(lock, "1", nx=True, px=LOCK_MS):
-        return _fill(client, key, lock, lambda: load(cursor))
+    if locked:
+        return _fill(client, key, f"{_lock_prefix(scope)}{version}:{cursor}", lambda: load(cursor))
     return _wait_for(client, key, lambda: load(cursor))
 
 

@@ -102,6 +102,29 @@ def test_fifty_concurrent_misses_fill_once(app, stories, rdb):
     assert (stats["fills"], stats["waited"], stats.get("gave_up", 0)) == (1, 49, 0)
 
 
+def test_a_latecomer_finds_the_page_rather_than_filling_it_again(app, stories, rdb):
+    # A fast SQL read: the first filler may be done before a latecomer, who saw the page missing,
+    # asks for the lock. Seeing the miss and taking the lock must be one step, or it fills again.
+    load = CountingLoad()
+    rounds, readers = 10, 30
+    for _ in range(rounds):
+        rdb.flushdb()
+        start = threading.Barrier(readers)
+
+        def read(start=start):
+            with app.app_context():
+                start.wait()
+                news_cache.page(news.ALL, None, load)
+
+        threads = [threading.Thread(target=read) for _ in range(readers)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    assert load.calls == rounds  # one fill a round
+
+
 def test_a_filler_that_takes_too_long_does_not_hold_the_others_up(app, stories, rdb):
     rdb.flushdb()
     app.config["NEWS_CACHE_WAIT_S"] = 0.1
