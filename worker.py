@@ -19,6 +19,7 @@ import sys
 import time
 
 import redis
+from flask import current_app
 from rq import SimpleWorker, Worker
 from rq.serializers import JSONSerializer
 
@@ -107,6 +108,17 @@ class Recovering:
 
 class RecoveringWorker(Recovering, Worker):
     """The worker of every queue but `alarms`: a work horse forked per job."""
+
+    def main_work_horse(self, job, queue) -> None:
+        if queue.name == "ingest":  # the horse only: the worker itself stays as it was
+            lower_priority_for_ingestion()
+        super().main_work_horse(job, queue)
+
+
+def lower_priority_for_ingestion() -> None:
+    """Yield the CPU to the web while a bulk job runs: INGEST_NICE more (threads started from
+    here on inherit it)."""
+    os.nice(current_app.config["INGEST_NICE"])
 
 
 class InProcessWorker(Recovering, SimpleWorker):

@@ -18,7 +18,8 @@ page (the htmx fragment, `HX-Request: true`, at the `?cursor=` of the last first
 scope). Every 200 must hold stories; anything else is an error.
 
 Meanwhile, every --ingest-every seconds, each feed gets --new stories (a feed carries its newest 50)
-and `ingest_news()` runs: by default in a worker process of its own, as the `ingest` queue runs it;
+and `ingest_news()` runs: by default in a worker process of its own, as the `ingest` queue runs it
+(INGEST_NICE lower in priority than the web);
 `--ingest-in thread` runs it in a thread of this process instead, where its ~250 ms of Python
 holds the GIL against the client's event loop and that shows as latency. Its commits bump the
 versions of the scopes they touched and write their first pages through.
@@ -78,6 +79,7 @@ from blueberry.services.news_cache import STATS_KEY  # noqa: E402
 from tests.fakes.feeds import FakeFeeds, rss  # noqa: E402
 from tests.news import source, story  # noqa: E402
 from tests.servers import LiveServer  # noqa: E402
+from worker import lower_priority_for_ingestion  # noqa: E402
 
 # name, language, the source's own category, its sections → our categories
 SOURCES = [
@@ -149,8 +151,11 @@ def ingest(app) -> dict:
 def ingest_worker() -> None:
     """`bench/news.py --ingest-worker`: ingestion in a process of its own, as the `ingest` queue's
     worker runs it (configured from the environment): one run for each line on stdin, its result
-    printed as JSON. One run first, before "ready", warms it up (the feeds have nothing new)."""
+    printed as JSON, at the priority the worker gives `ingest` jobs (INGEST_NICE). One run
+    first, before "ready", warms it up (the feeds have nothing new)."""
     app = create_app()
+    with app.app_context():
+        lower_priority_for_ingestion()
     ingest(app)
     print("ready", flush=True)
     for _ in sys.stdin:

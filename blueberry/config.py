@@ -113,6 +113,9 @@ class Config:
     # /healthz can tell a dead worker within WORKER_STALE_S.
     WORKER_TTL_S = int(os.environ.get("WORKER_TTL_S", "35"))
     WORKER_STALE_S = int(os.environ.get("WORKER_STALE_S", "60"))
+    # The `ingest` queue's jobs (feeds, the catalog) run this much nicer than the web: a bulk
+    # run's burst of CPU waits for readers' requests instead of queueing them (0: as the web).
+    INGEST_NICE = int(os.environ.get("INGEST_NICE", "10"))
     SESSION_PURGE_EVERY_S = int(os.environ.get("SESSION_PURGE_EVERY_S", "3600"))
 
     # Random matching: the offer window, presence lifetime, how far a join scans the queue.

@@ -3,11 +3,13 @@ filters, in the reader's time zone and language (flask-babel's selectors: the us
 
 Values are aware datetimes or the ISO strings events carry (`message.new`'s `created_at`)."""
 
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, tzinfo
+from functools import lru_cache
 
-from babel.dates import format_skeleton
+from babel import Locale, dates
 from flask import Flask
-from flask_babel import format_date, format_datetime, format_time, get_locale, gettext, to_user_timezone
+from flask_babel import format_date, format_datetime, format_time, get_locale, get_timezone, gettext, to_user_timezone
 
 from blueberry.models.base import utcnow
 
@@ -38,15 +40,43 @@ def day_label(value) -> str:
 
 def list_time(value) -> str:
     """When, in a list row: the time today, "Yesterday", the date this year, else a short date."""
-    moment = to_user_timezone(_aware(value))
-    today = to_user_timezone(utcnow()).date()
-    if moment.date() == today:
-        return local_time(value)
-    if moment.date() == today - timedelta(days=1):
-        return gettext("Yesterday")
-    if moment.year == today.year:  # `Dec 2`, `12월 2일`
-        return format_skeleton("MMMd", moment, locale=get_locale())
-    return format_date(_aware(value), "short")
+    return reader_clock().list_time(value)
+
+
+@dataclass(frozen=True)
+class ReaderClock:
+    """The reader's zone, language and today, looked up once for a list of many rows (a news
+    page's 20 cards): each lookup goes through flask-babel's request context, and the rows'
+    texts are remembered across requests, since readers see the same stories again and again."""
+
+    zone: tzinfo
+    locale: Locale
+    today: date
+    yesterday: str
+
+    def list_time(self, value) -> str:
+        return _list_time(value if isinstance(value, str) else value.isoformat(), self)
+
+
+def reader_clock() -> ReaderClock:
+    zone, locale = get_timezone(), get_locale()
+    return ReaderClock(zone, locale, _local(utcnow(), zone).date(), gettext("Yesterday"))
+
+
+@lru_cache(maxsize=4096)
+def _list_time(value: str, clock: ReaderClock) -> str:
+    moment = _local(datetime.fromisoformat(value), clock.zone)
+    if moment.date() == clock.today:  # `7:23 PM`, `오후 7:23`
+        return dates.format_time(moment, "short", locale=clock.locale)
+    if moment.date() == clock.today - timedelta(days=1):
+        return clock.yesterday
+    if moment.year == clock.today.year:  # `Dec 2`, `12월 2일`
+        return dates.format_skeleton("MMMd", moment, locale=clock.locale)
+    return dates.format_date(moment.date(), "short", locale=clock.locale)
+
+
+def _local(moment: datetime, zone) -> datetime:
+    return zone.normalize(moment.astimezone(zone)) if hasattr(zone, "normalize") else moment.astimezone(zone)
 
 
 def calendar_date(value: date, width: str = "long") -> str:

@@ -85,17 +85,26 @@ def category_id(scope: str, session: Session | None = None) -> int | None:
     return _category_ids.get(scope)
 
 
-def loader(scope: str, session: Session | None = None) -> Callable[[str], tuple[list[dict], str | None]]:
+def loader(scope: str, session: Session | None = None) -> Callable[[str], dict]:
     """The pages of a scope ("all" or a category slug), read from SQL through `session` (the
-    request's by default): cursor → (cards, next)."""
+    request's by default): cursor → page, `{"cards": [...], "next": cursor or None}`, and on a
+    first page `"newest"`: the newest story's id, which that page's stream counts new stories
+    from. It is read before the cards: a story stored in between is then shown and counted
+    (once too often), never neither."""
     limit = current_app.config["NEWS_PAGE_SIZE"]
     session = session or db.session
-    if scope == ALL:
-        return lambda cursor: cards(None, parse_cursor(cursor), limit, session)
-    category = category_id(scope, session)
-    if category is None:  # a category with no row yet has no stories
-        return lambda cursor: ([], None)
-    return lambda cursor: cards(category, parse_cursor(cursor), limit, session)
+    category = None if scope == ALL else category_id(scope, session)
+
+    def load(cursor: str) -> dict:
+        before = parse_cursor(cursor)
+        newest = None if before else newest_id(session)
+        if scope != ALL and category is None:  # a category with no row yet has no stories
+            found, next_cursor = [], None
+        else:
+            found, next_cursor = cards(category, before, limit, session)
+        return {"cards": found, "next": next_cursor} | ({} if before else {"newest": newest})
+
+    return load
 
 
 def cards(category: int | None, before: Cursor | None, limit: int, session: Session | None = None
@@ -180,8 +189,8 @@ def stored_after(category: int | None, after_id: int) -> tuple[int, int]:
     return db.session.scalar(query), newest_id()
 
 
-def newest_id() -> int:
-    return db.session.scalar(select(func.max(Article.id))) or 0
+def newest_id(session: Session | None = None) -> int:
+    return (session or db.session).scalar(select(func.max(Article.id))) or 0
 
 
 def is_empty() -> bool:

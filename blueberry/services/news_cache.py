@@ -15,7 +15,8 @@ reader's language and time zone, so HTML is not cached), per scope (a category's
 Redis keys owned here:
 - `bb:news:v:<scope>` — string: the current version (none yet: "0").
 - `bb:news:vseq:<scope>` — string: the last version handed out (INCR).
-- `bb:news:page:<scope>:<version>:<cursor>` — string: `{"cards": [...], "next": cursor}`, TTL NEWS_CACHE_TTL_S.
+- `bb:news:page:<scope>:<version>:<cursor>` — string: the page as JSON (`{"cards": [...], "next": cursor}`
+  and what else its loader put in), TTL NEWS_CACHE_TTL_S.
 - `bb:news:fill:<scope>:<version>:<cursor>` — string: the lock of the request filling that page, TTL 3 s.
 - `bb:news:stats` — hash: hits, misses, fills, fill_ms, waited, gave_up, write_through.
 """
@@ -59,7 +60,7 @@ if tonumber(ARGV[1]) > current then redis.call('SET', KEYS[1], ARGV[1]) end
 return 1
 """
 
-Load = Callable[[str], tuple[list[dict], str | None]]  # cursor → (cards, next cursor)
+Load = Callable[[str], dict]  # cursor → page: {"cards": [...], "next": cursor or None, ...}
 
 
 def _version_key(scope: str) -> str:
@@ -74,9 +75,9 @@ def _lock_prefix(scope: str) -> str:
     return f"bb:news:fill:{scope}:"
 
 
-def page(scope: str, cursor: str | None, load: Load) -> tuple[list[dict], str | None]:
-    """The cards of `scope` from `cursor` on, and the next cursor: from the cache, else `load`
-    (SQL) once for everyone asking at the same moment."""
+def page(scope: str, cursor: str | None, load: Load) -> dict:
+    """The page of `scope` at `cursor` (its cards and the next cursor): from the cache, else
+    `load` (SQL) once for everyone asking at the same moment."""
     if not current_app.config["NEWS_CACHE"]:
         return load(cursor or FIRST)
     cursor = cursor or FIRST
@@ -87,7 +88,7 @@ def page(scope: str, cursor: str | None, load: Load) -> tuple[list[dict], str | 
         return load(cursor)
 
 
-def _cached(client: redis.Redis, scope: str, cursor: str, load: Load) -> tuple[list[dict], str | None]:
+def _cached(client: redis.Redis, scope: str, cursor: str, load: Load) -> dict:
     keys = (_version_key(scope), STATS_KEY)
     version, cached, locked = client.eval(_READ, 2, *keys, _page_prefix(scope), _lock_prefix(scope), cursor, LOCK_MS)
     if cached is not None:
@@ -98,20 +99,20 @@ def _cached(client: redis.Redis, scope: str, cursor: str, load: Load) -> tuple[l
     return _wait_for(client, key, lambda: load(cursor))
 
 
-def _fill(client: redis.Redis, key: str, lock: str, load: Callable) -> tuple[list[dict], str | None]:
+def _fill(client: redis.Redis, key: str, lock: str, load: Callable) -> dict:
     started = time.perf_counter()
-    cards, next_cursor = load()
+    found = load()
     elapsed_ms = int((time.perf_counter() - started) * 1000)
     pipe = client.pipeline(transaction=False)
-    pipe.set(key, _encode(cards, next_cursor), ex=current_app.config["NEWS_CACHE_TTL_S"])
+    pipe.set(key, _encode(found), ex=current_app.config["NEWS_CACHE_TTL_S"])
     pipe.hincrby(STATS_KEY, "fills", 1)
     pipe.hincrby(STATS_KEY, "fill_ms", elapsed_ms)
     pipe.delete(lock)  # had it lapsed and passed on, the next filler only finds the page there
     pipe.execute()
-    return cards, next_cursor
+    return found
 
 
-def _wait_for(client: redis.Redis, key: str, load: Callable) -> tuple[list[dict], str | None]:
+def _wait_for(client: redis.Redis, key: str, load: Callable) -> dict:
     """Another request is filling `key`: wait for it a little, then read SQL rather than wait on."""
     deadline = time.monotonic() + current_app.config["NEWS_CACHE_WAIT_S"]
     while time.monotonic() < deadline:
@@ -153,11 +154,11 @@ def write_through(client: redis.Redis, scope: str, load: Load) -> int:
     cursor: str | None = FIRST
     pipe = client.pipeline(transaction=False)
     for _ in range(config["NEWS_CACHE_WARM_PAGES"]):
-        cards, next_cursor = load(cursor)
-        pipe.set(f"{_page_prefix(scope)}{version}:{cursor}", _encode(cards, next_cursor), ex=config["NEWS_CACHE_TTL_S"])
-        if not next_cursor:
+        found = load(cursor)
+        pipe.set(f"{_page_prefix(scope)}{version}:{cursor}", _encode(found), ex=config["NEWS_CACHE_TTL_S"])
+        if not found["next"]:
             break
-        cursor = next_cursor
+        cursor = found["next"]
     pipe.hincrby(STATS_KEY, "write_through", 1)
     pipe.eval(_PROMOTE, 1, _version_key(scope), version)
     pipe.execute()
@@ -173,10 +174,9 @@ def stats() -> dict[str, int]:
     return {key: int(value) for key, value in raw.items()}
 
 
-def _encode(cards: list[dict], next_cursor: str | None) -> str:
-    return json.dumps({"cards": cards, "next": next_cursor}, ensure_ascii=False, separators=(",", ":"))
+def _encode(found: dict) -> str:
+    return json.dumps(found, ensure_ascii=False, separators=(",", ":"))
 
 
-def _decode(raw: str) -> tuple[list[dict], str | None]:
-    value = json.loads(raw)
-    return value["cards"], value["next"]
+def _decode(raw: str) -> dict:
+    return json.loads(raw)

@@ -55,6 +55,28 @@ def test_worker_process_runs_a_job_in_a_forked_horse(app, redis_server, database
         process.wait(timeout=15)
 
 
+def test_ingestion_runs_nicer_than_the_web_and_other_jobs_do_not(app, redis_server, database_url):
+    """An `ingest` job's work horse lowers its priority by INGEST_NICE; a `default` job's does not,
+    and neither does the worker (the next job starts where the worker is)."""
+    connection = redis.Redis.from_url(redis_server.url)
+    ingest = [get_queue("ingest", connection).enqueue("os.nice", 0) for _ in range(2)]  # its niceness
+    default = get_queue("default", connection).enqueue("os.nice", 0)
+    env = {**os.environ, "REDIS_URL": redis_server.url, "DATABASE_URL": database_url, "SECRET_KEY": "x",
+           "INGEST_NICE": "7"}  # fmt: skip
+    base = os.nice(0)
+    process = subprocess.Popen([sys.executable, "worker.py", "work"], cwd=ROOT, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        for job in [*ingest, default]:
+            assert wait_for(lambda job=job: job.get_status(refresh=True) in ("finished", "failed"), 20)
+            assert job.get_status() == "finished", job.exc_info
+        assert [job.return_value() for job in ingest] == [min(base + 7, 19)] * 2  # not 14: each horse afresh
+        assert default.return_value() == base
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
 def test_alarms_and_ai_have_workers_of_their_own_that_do_not_fork(app, redis_server, database_url):
     """`worker.py alarms` takes only the alarms queue, `worker.py ai 2` two processes on the ai
     queue, each running its jobs in its own process (the job answers with its process id);

@@ -37,8 +37,7 @@ def stories(app, fake_feeds):
 
 
 def titles(page) -> list[str]:
-    cards, _ = page
-    return [card["title"] for card in cards]
+    return [card["title"] for card in page["cards"]]
 
 
 def test_a_miss_is_filled_from_sql_once_and_then_hit(app, stories, rdb):
@@ -52,8 +51,7 @@ def test_a_miss_is_filled_from_sql_once_and_then_hit(app, stories, rdb):
     assert load.calls == 1
     stats = news_cache.stats()
     assert (stats["misses"], stats["hits"], stats["fills"]) == (1, 1, 1)
-    cards, next_cursor = second
-    assert titles(news_cache.page(news.ALL, next_cursor, load)) == ["Story 4", "Story 5", "Story 6"]
+    assert titles(news_cache.page(news.ALL, second["next"], load)) == ["Story 4", "Story 5", "Story 6"]
     assert load.calls == 2  # another page is another key
 
 
@@ -67,7 +65,7 @@ def test_ingestion_writes_the_new_version_through_so_readers_never_miss(app, sto
     assert int(rdb.get("bb:news:v:all")) == before + 1
     first = news_cache.page(news.ALL, None, load)
     assert titles(first) == ["Story 0", "Story 1", "Story 2"]
-    assert titles(news_cache.page(news.ALL, first[1], load)) == ["Story 3", "Story 4", "Story 5"]
+    assert titles(news_cache.page(news.ALL, first["next"], load)) == ["Story 3", "Story 4", "Story 5"]
     assert load.calls == 0  # both first pages were written by ingestion
     assert titles(news_cache.page("world", None, CountingLoad("world")))[0] == "Story 0"
 

@@ -120,11 +120,11 @@ def test_without_a_model_or_with_summaries_off_stories_keep_only_their_extracts(
 
 def test_summaries_reach_the_cached_cards_at_once(app, fake_feeds, model):
     ids = ingest(app, fake_feeds, story(1))
-    cards, _ = news_cache.page(news.ALL, None, news.loader(news.ALL))
+    cards = news_cache.page(news.ALL, None, news.loader(news.ALL))["cards"]
     assert "ai" not in cards[0]["summaries"]
 
     news_jobs.summarize(ids)
 
-    cards, _ = news_cache.page(news.ALL, None, news.loader(news.ALL))
+    cards = news_cache.page(news.ALL, None, news.loader(news.ALL))["cards"]
     assert cards[0]["summaries"]["ai"]["en"] == POINTS["en"]
     assert cards[0]["summaries"]["model"] == "gpt-4o-mini"
