@@ -8,7 +8,7 @@ export FLASK_APP := wsgi.py
 
 run: install translations instance migrate catalog
 	@if [ -n "$$REDIS_URL" ]; then \
-		echo "Using Redis at $$REDIS_URL"; $(BIN)/honcho start web worker alarms ai scheduler; \
+		echo "Using Redis at $$REDIS_URL"; $(BIN)/honcho start web worker ingest alarms ai scheduler; \
 	else \
 		$(BIN)/honcho start; \
 	fi

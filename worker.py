@@ -1,12 +1,16 @@
 """Blueberry's background processes.
 
 Usage:
-  python worker.py work [queue ...]   an RQ worker (every queue but `alarms` and `ai` by default)
+  python worker.py work [queue ...]   an RQ worker (every queue but `alarms`, `ai` and `ingest`
+                                      by default)
   python worker.py alarms             the `alarms` worker: reminders and meeting moments, run
                                       in-process (no fork per job), never behind other work
   python worker.py ai [processes]     the `ai` queue's workers (AI_WORKERS processes by default):
                                       a reader waiting for recommendations never waits behind
                                       ingestion, and one slow model call holds up one process
+  python worker.py ingest             the `ingest` queue's worker (feeds, the catalog), INGEST_NICE
+                                      nicer than the web: a bulk run waits for readers, not
+                                      they for it
   python worker.py schedule           the periodic-job scheduler (1-second polling)
 """
 
@@ -19,7 +23,6 @@ import sys
 import time
 
 import redis
-from flask import current_app
 from rq import SimpleWorker, Worker
 from rq.serializers import JSONSerializer
 
@@ -31,6 +34,7 @@ from blueberry.jobs.schedule import periodic_jobs, run_scheduler
 from blueberry.wait_redis import wait_for_redis
 
 log = logging.getLogger("blueberry.worker")
+OWN_WORKERS = ("alarms", "ai", "ingest")  # queues with workers of their own, not `work`'s
 
 
 def _forget_inherited_connections() -> None:
@@ -107,18 +111,32 @@ class Recovering:
 
 
 class RecoveringWorker(Recovering, Worker):
-    """The worker of every queue but `alarms`: a work horse forked per job."""
-
-    def main_work_horse(self, job, queue) -> None:
-        if queue.name == "ingest":  # the horse only: the worker itself stays as it was
-            lower_priority_for_ingestion()
-        super().main_work_horse(job, queue)
+    """The worker of the `default` and `ingest` queues: a work horse forked per job."""
 
 
-def lower_priority_for_ingestion() -> None:
-    """Yield the CPU to the web while a bulk job runs: INGEST_NICE more (threads started from
-    here on inherit it)."""
-    os.nice(current_app.config["INGEST_NICE"])
+def lower_priority(nice: int) -> None:
+    """Make this process, and what it forks and starts from here on, `nice` nicer: its bursts of
+    CPU wait for the web's requests instead of queueing them. With the kernel's autogroups (a
+    scheduling group per session) niceness counts only within a session, and `make run` starts
+    each process in a session of its own: that session's group is made nicer too, unless it is
+    a terminal's (someone's shell, left as it was)."""
+    os.nice(nice)
+    if _has_terminal():
+        return
+    try:
+        with open("/proc/self/autogroup", "r+") as autogroup:  # "/autogroup-12 nice 0"
+            current = int(autogroup.read().split()[-1])
+            autogroup.write(str(min(19, current + nice)))
+    except (OSError, ValueError, IndexError) as error:  # no autogroups here: niceness is enough
+        log.info("the session's scheduling group stays as it was: %s", error)
+
+
+def _has_terminal() -> bool:
+    try:
+        os.close(os.open("/dev/tty", os.O_RDONLY))
+    except OSError:
+        return False
+    return True
 
 
 class InProcessWorker(Recovering, SimpleWorker):
@@ -145,7 +163,7 @@ def work(app, queues: list[str], worker_class: type = RecoveringWorker) -> None:
     os.register_at_fork(after_in_child=_forget_inherited_connections)
     while True:
         worker = worker_class(
-            queues or [queue for queue in QUEUES if queue not in ("alarms", "ai")],
+            queues or [queue for queue in QUEUES if queue not in OWN_WORKERS],
             connection=connection, serializer=JSONSerializer,
             worker_ttl=app.config["WORKER_TTL_S"],
         )  # fmt: skip
@@ -218,7 +236,7 @@ def schedule(app) -> None:
 
 def main(argv: list[str]) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    if not argv or argv[0] not in ("work", "alarms", "ai", "schedule"):
+    if not argv or argv[0] not in ("work", "alarms", "ai", "ingest", "schedule"):
         print(__doc__)
         return 2
     app = create_app()
@@ -227,6 +245,9 @@ def main(argv: list[str]) -> int:
             work(app, argv[1:])
         elif argv[0] == "alarms":
             work(app, ["alarms"], AlarmWorker)
+        elif argv[0] == "ingest":
+            lower_priority(app.config["INGEST_NICE"])
+            work(app, ["ingest"])
         elif argv[0] == "ai":
             count = int(argv[1]) if len(argv) > 1 else app.config["AI_WORKERS"]
             work_in_processes(count, lambda: work_warm(app, ["ai"], InProcessWorker))

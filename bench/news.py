@@ -18,8 +18,8 @@ page (the htmx fragment, `HX-Request: true`, at the `?cursor=` of the last first
 scope). Every 200 must hold stories; anything else is an error.
 
 Meanwhile, every --ingest-every seconds, each feed gets --new stories (a feed carries its newest 50)
-and `ingest_news()` runs: by default in a worker process of its own, as the `ingest` queue runs it
-(INGEST_NICE lower in priority than the web);
+and `ingest_news()` runs: by default in a worker process of its own, as `worker.py ingest` runs it
+(a session of its own, INGEST_NICE nicer than the web);
 `--ingest-in thread` runs it in a thread of this process instead, where its ~250 ms of Python
 holds the GIL against the client's event loop and that shows as latency. Its commits bump the
 versions of the scopes they touched and write their first pages through.
@@ -79,7 +79,7 @@ from blueberry.services.news_cache import STATS_KEY  # noqa: E402
 from tests.fakes.feeds import FakeFeeds, rss  # noqa: E402
 from tests.news import source, story  # noqa: E402
 from tests.servers import LiveServer  # noqa: E402
-from worker import lower_priority_for_ingestion  # noqa: E402
+from worker import lower_priority  # noqa: E402
 
 # name, language, the source's own category, its sections → our categories
 SOURCES = [
@@ -154,8 +154,7 @@ def ingest_worker() -> None:
     printed as JSON, at the priority the worker gives `ingest` jobs (INGEST_NICE). One run
     first, before "ready", warms it up (the feeds have nothing new)."""
     app = create_app()
-    with app.app_context():
-        lower_priority_for_ingestion()
+    lower_priority(app.config["INGEST_NICE"])
     ingest(app)
     print("ready", flush=True)
     for _ in sys.stdin:
@@ -169,6 +168,7 @@ class IngestProcess:
         self.process = subprocess.Popen(
             [sys.executable, __file__, "--ingest-worker"], env={**os.environ, **env},
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            start_new_session=True,  # as `make run` starts `worker.py ingest`
         )  # fmt: skip
         while (line := self.process.stdout.readline()) and line.strip() != "ready":
             pass

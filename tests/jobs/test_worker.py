@@ -55,26 +55,35 @@ def test_worker_process_runs_a_job_in_a_forked_horse(app, redis_server, database
         process.wait(timeout=15)
 
 
-def test_ingestion_runs_nicer_than_the_web_and_other_jobs_do_not(app, redis_server, database_url):
-    """An `ingest` job's work horse lowers its priority by INGEST_NICE; a `default` job's does not,
-    and neither does the worker (the next job starts where the worker is)."""
+def test_ingestion_has_a_worker_of_its_own_nicer_than_the_web(app, redis_server, database_url):
+    """`worker.py ingest` takes the `ingest` queue at INGEST_NICE more than it was started with,
+    its session's scheduling group too (where the kernel has them); `worker.py work` neither."""
     connection = redis.Redis.from_url(redis_server.url)
-    ingest = [get_queue("ingest", connection).enqueue("os.nice", 0) for _ in range(2)]  # its niceness
+    ingest = get_queue("ingest", connection).enqueue("os.nice", 0)  # answers its niceness
     default = get_queue("default", connection).enqueue("os.nice", 0)
     env = {**os.environ, "REDIS_URL": redis_server.url, "DATABASE_URL": database_url, "SECRET_KEY": "x",
            "INGEST_NICE": "7"}  # fmt: skip
     base = os.nice(0)
-    process = subprocess.Popen([sys.executable, "worker.py", "work"], cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    processes = [subprocess.Popen([sys.executable, "worker.py", command], cwd=ROOT, env=env, start_new_session=True,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                 for command in ("ingest", "work")]  # fmt: skip
     try:
-        for job in [*ingest, default]:
+        for job in (ingest, default):
             assert wait_for(lambda job=job: job.get_status(refresh=True) in ("finished", "failed"), 20)
             assert job.get_status() == "finished", job.exc_info
-        assert [job.return_value() for job in ingest] == [min(base + 7, 19)] * 2  # not 14: each horse afresh
+        assert ingest.return_value() == min(base + 7, 19)
         assert default.return_value() == base
+        if Path("/proc/self/autogroup").exists():
+            assert _autogroup_nice(processes[0].pid) == min(_autogroup_nice(os.getpid()) + 7, 19)
+            assert _autogroup_nice(processes[1].pid) == _autogroup_nice(os.getpid())
     finally:
-        process.terminate()
-        process.wait(timeout=15)
+        for process in processes:
+            process.terminate()
+            process.wait(timeout=15)
+
+
+def _autogroup_nice(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/autogroup").read_text().split()[-1])
 
 
 def test_alarms_and_ai_have_workers_of_their_own_that_do_not_fork(app, redis_server, database_url):
@@ -98,7 +107,7 @@ def test_alarms_and_ai_have_workers_of_their_own_that_do_not_fork(app, redis_ser
         assert {job.return_value() for job in ai_jobs} <= ai_children  # in the ai workers themselves
         assert wait_for(lambda: len(Worker.all(connection=connection)) == 4, 20)
         queues = sorted(tuple(w.queue_names()) for w in Worker.all(connection=connection))
-        assert queues == [("ai",), ("ai",), ("alarms",), ("default", "ingest")]
+        assert queues == [("ai",), ("ai",), ("alarms",), ("default",)]
         processes[2].terminate()
         processes[2].wait(timeout=15)
         assert wait_for(lambda: not any(Path(f"/proc/{pid}").exists() for pid in ai_children), 10)
