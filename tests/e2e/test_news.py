@@ -69,3 +69,16 @@ def test_scroll_new_stories_and_a_story(page, app, fake_feeds):
     cards.first.locator(".news-title a").click()
     expect(page.locator("h1")).to_have_text("Story 0")
     expect(page.get_by_role("link", name="Read it at Fake Daily ↗")).to_have_attribute("href", "https://news.example/0")
+
+
+def test_the_current_tab_is_in_view_on_a_phone_and_every_tab_on_a_desktop(browser, live_server, app):
+    news_jobs.load_samples(if_empty=True)
+    for width in (360, 1280):
+        page = browser.new_context(base_url=live_server.url, viewport={"width": width, "height": 800}).new_page()
+        page.goto("/news?category=sports")  # the last tab
+        current = page.locator(".news-tabs [aria-current=page]")
+        expect(current).to_have_text("Sports")
+        expect(current).to_be_in_viewport(ratio=1)
+        if width == 1280:
+            expect(page.locator(".news-tabs a").first).to_be_in_viewport(ratio=1)  # wrapped, not scrolled
+        page.context.close()

@@ -75,6 +75,11 @@
     img.hidden = true;
     if (img.nextElementSibling) img.nextElementSibling.hidden = false;
   }, true);
+  // A row of tabs wider than a phone scrolls sideways: start with the current tab in view.
+  document.querySelectorAll(".news-tabs [aria-current=page]").forEach(function (tab) {
+    var row = tab.parentElement;
+    row.scrollLeft = tab.offsetLeft - row.offsetLeft - (row.clientWidth - tab.offsetWidth) / 2;
+  });
   setInterval(function () { expireToasts(); tickClocks(); }, 1000);
   tickClocks();
 })();
