@@ -13,6 +13,7 @@ Errors are `Refused` with a message safe to log and show operators.
 import ipaddress
 import socket
 import time
+import zlib
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
@@ -77,11 +78,31 @@ def public_address(host: str, port: int, allow_private: bool) -> str:
     return addresses[0]
 
 
+# IPv6 ranges that carry an IPv4 address in their last 32 bits and reach it (NAT64, the old
+# IPv4-compatible form): what counts is that address. Site-local is deprecated, never public.
+_IPV4_INSIDE = [ipaddress.ip_network(n) for n in ("64:ff9b::/96", "64:ff9b:1::/48", "::/96")]
+_SITE_LOCAL = ipaddress.ip_network("fec0::/10")
+
+
 def is_public(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        inside = _ipv4_inside(ip)
+        if inside is not None:
+            return is_public(str(inside))
+        if ip in _SITE_LOCAL:
+            return False
     return ip.is_global and not ip.is_multicast
+
+
+def _ipv4_inside(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    if ip.ipv4_mapped or ip.sixtofour:
+        return ip.ipv4_mapped or ip.sixtofour
+    if ip.teredo:
+        return ip.teredo[1]  # the client's address, which the relay reaches
+    if any(ip in network for network in _IPV4_INSIDE):
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
 
 
 def _fetch_once(url: str, max_bytes: int, deadline: float, headers: dict, allow_private: bool) -> Fetched:
@@ -90,7 +111,8 @@ def _fetch_once(url: str, max_bytes: int, deadline: float, headers: dict, allow_
     parts = urlsplit(url)
     netloc = f"[{address}]" if ":" in address else address
     pinned = urlunsplit((scheme, f"{netloc}:{port}", parts.path or "/", parts.query, ""))
-    request_headers = {"User-Agent": USER_AGENT, **headers, "Host": parts.netloc.rsplit("@", 1)[-1]}
+    request_headers = {"User-Agent": USER_AGENT, **headers, "Host": parts.netloc.rsplit("@", 1)[-1],
+                       "Accept-Encoding": "gzip"}  # the one encoding read here, within the cap  # fmt: skip
     left = deadline - time.monotonic()
     if left <= 0:
         raise Refused("timed out")
@@ -111,14 +133,35 @@ def _fetch_once(url: str, max_bytes: int, deadline: float, headers: dict, allow_
 
 
 def _read_capped(reply: httpx.Response, max_bytes: int, deadline: float) -> bytes:
+    """The body, decompressed here chunk by chunk so that the cap holds for what it expands to
+    (a few kilobytes of gzip can hold gigabytes)."""
     declared = reply.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > max_bytes:
         raise Refused(f"larger than {max_bytes} bytes")
+    decode = _decoder(reply.headers.get("content-encoding", ""))
     body = bytearray()
-    for chunk in reply.iter_bytes():
-        body += chunk
+    for chunk in reply.iter_raw():
+        body += decode(chunk, max_bytes + 1 - len(body))
         if len(body) > max_bytes:
             raise Refused(f"larger than {max_bytes} bytes")
         if time.monotonic() > deadline:
             raise Refused("timed out")
     return bytes(body)
+
+
+def _decoder(encoding: str):
+    """(chunk, room) → at most `room` bytes of the body; Refused for an encoding we did not ask for."""
+    encoding = encoding.strip().lower()
+    if encoding in ("", "identity"):
+        return lambda chunk, room: chunk
+    if encoding in ("gzip", "x-gzip"):
+        inflate = zlib.decompressobj(zlib.MAX_WBITS | 16)
+        return lambda chunk, room: _inflate(inflate, chunk, room)
+    raise Refused(f"sent {encoding[:20]}-encoded, which is not read")
+
+
+def _inflate(inflate, chunk: bytes, room: int) -> bytes:
+    try:
+        return inflate.decompress(chunk, max(room, 1))
+    except zlib.error:
+        raise Refused("sent broken gzip") from None

@@ -74,7 +74,8 @@ def _shown(cards: list[dict]) -> list[dict]:
 
 @bp.get("/news")
 def index():
-    scope, cursor = _scope(), request.args.get("cursor", "")[:40] or None
+    scope, cursor = _scope(), request.args.get("cursor", "")[:40]
+    cursor = cursor if news.parse_cursor(cursor) else None  # anything else: the first page
     page = news_cache.page(scope, cursor, news.loader(scope))
     context = {"scope": scope, "cards": _shown(page["cards"]), "next_cursor": page["next"],
                "categories": news_categories.CATEGORIES, "cursor": cursor}  # fmt: skip

@@ -82,8 +82,9 @@ def _fetch_all(sources: list[NewsSource]):
     wanted = [(source.id, source.feed_url, source.etag, source.last_modified) for source in sources]
     db.session.commit()  # no transaction stays open while the feeds answer
     with ThreadPoolExecutor(max_workers=config["NEWS_FETCH_THREADS"]) as pool:
-        futures = [pool.submit(fetch_feed, *source, **settings) for source in wanted]
-        for future in as_completed(futures):
+        # No list of the futures kept here: as_completed lets go of each one it has handed out,
+        # and with it that feed's body (up to NEWS_MAX_FEED_BYTES), once it is stored.
+        for future in as_completed([pool.submit(fetch_feed, *source, **settings) for source in wanted]):
             yield future.result()
 
 

@@ -7,6 +7,7 @@ a keyset cursor (`<published µs>-<id>`), so a page never repeats or skips a sto
 ones arrive above it.
 """
 
+import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -75,6 +76,7 @@ def _add(source: NewsSource, item: FeedItem) -> Article | None:
 
 
 ALL = "all"  # the scope of the front page: every category
+CURSOR = re.compile(r"([0-9]{1,17})-([0-9]{1,10})")  # `<published µs>-<id>`: ASCII digits only
 _category_ids: dict[str, int] = {}
 
 
@@ -168,10 +170,10 @@ def cursor_of(article: Article) -> str:
 
 def parse_cursor(text: str | None) -> Cursor | None:
     """A cursor from a URL; None for none or anything malformed (the first page)."""
-    micros, _, article_id = (text or "").partition("-")
-    if not (micros.isdigit() and article_id.isdigit()) or len(micros) > 17 or len(article_id) > 10:
+    found = CURSOR.fullmatch(text or "")
+    if found is None:
         return None
-    return datetime.fromtimestamp(int(micros) / 1_000_000, UTC), int(article_id)
+    return datetime.fromtimestamp(int(found[1]) / 1_000_000, UTC), int(found[2])
 
 
 def article(article_id: int) -> tuple[Article, dict] | None:
@@ -181,12 +183,14 @@ def article(article_id: int) -> tuple[Article, dict] | None:
 
 
 def stored_after(category: int | None, after_id: int) -> tuple[int, int]:
-    """How many stories of a category (None: all) were stored after article `after_id`, and the
-    newest id of any story now (stories come in whole commits: every one up to it is counted)."""
-    query = select(func.count()).select_from(Article).where(Article.id > after_id)
+    """How many stories of a category (None: all) were stored after article `after_id` up to the
+    newest id of any story, and that id. The newest is read first and the count stops at it: a
+    story committed in between is left for its own event, not skipped by it."""
+    newest = newest_id()
+    query = select(func.count()).select_from(Article).where(Article.id > after_id, Article.id <= newest)
     if category:
         query = query.where(Article.category_id == category)
-    return db.session.scalar(query), newest_id()
+    return db.session.scalar(query), newest
 
 
 def newest_id(session: Session | None = None) -> int:

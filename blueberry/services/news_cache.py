@@ -8,17 +8,21 @@ reader's language and time zone, so HTML is not cached), per scope (a category's
   bump never leaves the first pages cold. Old versions expire by their TTL.
 - **No stampede.** A missing page is filled by one request, which holds a short lock; the others
   wait briefly for its result, then read SQL themselves rather than wait longer.
+- **Only real cursors.** A next page is cached only at a cursor this version handed out (as a
+  page's `next`): any other cursor in a URL is read from SQL and stored nowhere, so made-up
+  cursors cannot fill Redis.
 - **Redis down.** Pages come from SQL: slower, never broken.
-- **Counted.** Hits, misses, fills, fill time, waits and give-ups go to one hash that the staff
-  runs page shows.
+- **Counted.** Hits, misses (strays, at cursors not handed out, among them), fills, fill time,
+  waits and give-ups go to one hash that the staff runs page shows.
 
 Redis keys owned here:
 - `bb:news:v:<scope>` — string: the current version (none yet: "0").
-- `bb:news:vseq:<scope>` — string: the last version handed out (INCR).
-- `bb:news:page:<scope>:<version>:<cursor>` — string: the page as JSON (`{"cards": [...], "next": cursor}`
-  and what else its loader put in), TTL NEWS_CACHE_TTL_S.
-- `bb:news:fill:<scope>:<version>:<cursor>` — string: the lock of the request filling that page, TTL 3 s.
-- `bb:news:stats` — hash: hits, misses, fills, fill_ms, waited, gave_up, write_through.
+- `bb:news:vseq:<scope>` — string: the last version handed out.
+- `bb:news:<scope>:page:<version>:<cursor>` — string: the page as JSON (`{"cards": [...], "next":
+  cursor}` and what else its loader put in), TTL NEWS_CACHE_TTL_S.
+- `bb:news:<scope>:fill:<version>:<cursor>` — string: the lock of the request filling that page, TTL 3 s.
+- `bb:news:<scope>:next:<version>` — set: the cursors that version's pages handed out, TTL NEWS_CACHE_TTL_S.
+- `bb:news:stats` — hash: hits, misses, strays, fills, fill_ms, waited, gave_up, write_through.
 """
 
 import json
@@ -30,6 +34,7 @@ import redis
 from flask import current_app
 from sqlalchemy.orm import Session
 
+from blueberry import singleflight
 from blueberry.aftercommit import defer, on_commit
 from blueberry.extensions import db, get_redis
 from blueberry.services import news
@@ -38,20 +43,31 @@ log = logging.getLogger(__name__)
 STATS_KEY = "bb:news:stats"
 FIRST = "top"  # the cursor of a first page
 LOCK_MS = 3000
-POLL_S = 0.01
 
-# KEYS: version key, stats key. ARGV: page key prefix (without the version), lock key prefix,
-# cursor, lock ms. One round trip and one step: the current version, its page if cached, else
-# whether this request took the lock to fill it, and the hit or miss counted. Seeing the miss
-# and taking the lock together is what stops a latecomer, who saw the page missing just before
-# the filler wrote it, from filling it again.
+# KEYS: version key, stats key. ARGV: the scope's key prefix, cursor, lock ms. One round trip
+# and one step: the current version; its page if cached; else whether this request took the
+# lock to fill it (1), another holds it (0), or the cursor is not one to cache (-1). Seeing the
+# miss and taking the lock together is what stops a latecomer, who saw the page missing just
+# before the filler wrote it, from filling it again.
 _READ = """
 local version = redis.call('GET', KEYS[1]) or '0'
-local page = redis.call('GET', ARGV[1] .. version .. ':' .. ARGV[3])
+local at = version .. ':' .. ARGV[2]
+local page = redis.call('GET', ARGV[1] .. 'page:' .. at)
 redis.call('HINCRBY', KEYS[2], page and 'hits' or 'misses', 1)
 if page then return {version, page, 0} end
-local locked = redis.call('SET', ARGV[2] .. version .. ':' .. ARGV[3], '1', 'NX', 'PX', ARGV[4])
+if ARGV[2] ~= 'top' and redis.call('SISMEMBER', ARGV[1] .. 'next:' .. version, ARGV[2]) == 0 then
+  redis.call('HINCRBY', KEYS[2], 'strays', 1)
+  return {version, false, -1}
+end
+local locked = redis.call('SET', ARGV[1] .. 'fill:' .. at, '1', 'NX', 'PX', ARGV[3])
 return {version, false, locked and 1 or 0}
+"""
+# KEYS: version key, version sequence key. A new version, after both the last one handed out
+# and the current one (should the sequence have been lost, versions still move forward).
+_NEXT_VERSION = """
+local last = math.max(tonumber(redis.call('GET', KEYS[2]) or '0'), tonumber(redis.call('GET', KEYS[1]) or '0'))
+redis.call('SET', KEYS[2], last + 1)
+return last + 1
 """
 # KEYS: version key. ARGV: the new version. It only ever moves forward (two runs may race).
 _PROMOTE = """
@@ -63,16 +79,21 @@ return 1
 Load = Callable[[str], dict]  # cursor → page: {"cards": [...], "next": cursor or None, ...}
 
 
-def _version_key(scope: str) -> str:
-    return f"bb:news:v:{scope}"
+class _Keys:
+    """The Redis keys of one scope's cache (listed above)."""
 
+    def __init__(self, scope: str):
+        self.version, self.sequence = f"bb:news:v:{scope}", f"bb:news:vseq:{scope}"
+        self.prefix = f"bb:news:{scope}:"  # of its pages, fill locks and handed-out cursors
 
-def _page_prefix(scope: str) -> str:
-    return f"bb:news:page:{scope}:"
+    def page(self, version, cursor: str) -> str:
+        return f"{self.prefix}page:{version}:{cursor}"
 
+    def lock(self, version, cursor: str) -> str:
+        return f"{self.prefix}fill:{version}:{cursor}"
 
-def _lock_prefix(scope: str) -> str:
-    return f"bb:news:fill:{scope}:"
+    def cursors(self, version) -> str:
+        return f"{self.prefix}next:{version}"
 
 
 def page(scope: str, cursor: str | None, load: Load) -> dict:
@@ -89,38 +110,45 @@ def page(scope: str, cursor: str | None, load: Load) -> dict:
 
 
 def _cached(client: redis.Redis, scope: str, cursor: str, load: Load) -> dict:
-    keys = (_version_key(scope), STATS_KEY)
-    version, cached, locked = client.eval(_READ, 2, *keys, _page_prefix(scope), _lock_prefix(scope), cursor, LOCK_MS)
+    keys = _Keys(scope)
+    version, cached, locked = client.eval(_READ, 2, keys.version, STATS_KEY, keys.prefix, cursor, LOCK_MS)
     if cached is not None:
         return _decode(cached)
-    key = f"{_page_prefix(scope)}{version}:{cursor}"
+    if locked == -1:  # not a cursor of this version's pages: read, but keep nothing
+        return load(cursor)
     if locked:
-        return _fill(client, key, f"{_lock_prefix(scope)}{version}:{cursor}", lambda: load(cursor))
-    return _wait_for(client, key, lambda: load(cursor))
+        return _fill(client, keys, version, cursor, load)
+    return _wait_for(client, keys.page(version, cursor), lambda: load(cursor))
 
 
-def _fill(client: redis.Redis, key: str, lock: str, load: Callable) -> dict:
+def _fill(client: redis.Redis, keys: _Keys, version, cursor: str, load: Load) -> dict:
     started = time.perf_counter()
-    found = load()
+    found = load(cursor)
     elapsed_ms = int((time.perf_counter() - started) * 1000)
     pipe = client.pipeline(transaction=False)
-    pipe.set(key, _encode(found), ex=current_app.config["NEWS_CACHE_TTL_S"])
+    _store(pipe, keys, version, cursor, found)
     pipe.hincrby(STATS_KEY, "fills", 1)
     pipe.hincrby(STATS_KEY, "fill_ms", elapsed_ms)
-    pipe.delete(lock)  # had it lapsed and passed on, the next filler only finds the page there
+    pipe.delete(keys.lock(version, cursor))  # had it lapsed and passed on, the next filler only finds the page
     pipe.execute()
     return found
 
 
+def _store(pipe, keys: _Keys, version, cursor: str, found: dict) -> None:
+    """Queue the page and, first, its next cursor as one this version handed out."""
+    ttl = current_app.config["NEWS_CACHE_TTL_S"]
+    if found["next"]:
+        pipe.sadd(keys.cursors(version), found["next"])
+        pipe.expire(keys.cursors(version), ttl)
+    pipe.set(keys.page(version, cursor), _encode(found), ex=ttl)
+
+
 def _wait_for(client: redis.Redis, key: str, load: Callable) -> dict:
     """Another request is filling `key`: wait for it a little, then read SQL rather than wait on."""
-    deadline = time.monotonic() + current_app.config["NEWS_CACHE_WAIT_S"]
-    while time.monotonic() < deadline:
-        time.sleep(POLL_S)
-        cached = client.get(key)
-        if cached is not None:
-            client.hincrby(STATS_KEY, "waited", 1)
-            return _decode(cached)
+    cached = singleflight.wait_for(client, key, current_app.config["NEWS_CACHE_WAIT_S"])
+    if cached is not None:
+        client.hincrby(STATS_KEY, "waited", 1)
+        return _decode(cached)
     client.hincrby(STATS_KEY, "gave_up", 1)
     return load()
 
@@ -150,17 +178,18 @@ def write_through(client: redis.Redis, scope: str, load: Load) -> int:
     config = current_app.config
     if not config["NEWS_CACHE"]:
         return 0
-    version = client.incr(f"bb:news:vseq:{scope}")
+    keys = _Keys(scope)
+    version = client.eval(_NEXT_VERSION, 2, keys.version, keys.sequence)
     cursor: str | None = FIRST
     pipe = client.pipeline(transaction=False)
     for _ in range(config["NEWS_CACHE_WARM_PAGES"]):
         found = load(cursor)
-        pipe.set(f"{_page_prefix(scope)}{version}:{cursor}", _encode(found), ex=config["NEWS_CACHE_TTL_S"])
+        _store(pipe, keys, version, cursor, found)
         if not found["next"]:
             break
         cursor = found["next"]
     pipe.hincrby(STATS_KEY, "write_through", 1)
-    pipe.eval(_PROMOTE, 1, _version_key(scope), version)
+    pipe.eval(_PROMOTE, 1, keys.version, version)
     pipe.execute()
     return version
 

@@ -10,10 +10,13 @@ of `<user id>:<connection id>` scored by the time the entry lapses:
 - a person is online while any entry of theirs has not lapsed: two tabs count once.
 
 Changes go out as `presence.updated` (`online`: the user ids in the room; `left`: the ids whose
-last entry lapsed just now). An arrival publishes when the person was not there yet; lapsed
-entries are removed by one atomic script (after a departure's grace, and on every heartbeat),
-so a person's leaving is announced once, by whoever removed their last entry. Each script
-publishes from inside Redis, so announcements go out in the order of the changes.
+last entry lapsed just now; `at`: when, in µs by Redis's clock). An arrival publishes when the
+person was not there yet; lapsed entries are removed by one atomic script (after a departure's
+grace, and on every heartbeat), so a person's leaving is announced once, by whoever removed
+their last entry. Each script publishes from inside Redis, so announcements go out in the order
+of the changes. A window that opens is sent who is there now, stamped by the same clock
+(`snapshot`), and passes on only announcements made after it: one made before, still on its
+way, would show the room as it was.
 """
 
 import threading
@@ -31,6 +34,7 @@ KEY = "bb:presence:{}"
 # room would hear "Mina and Ara" after "Mina, Ara and Jun" with nobody said to have left.
 # A published message is `<stream id>\n<event JSON>` (no stream for conversation topics).
 _ANNOUNCE = """
+redis.replicate_commands()  -- Redis 6: TIME among writes (Redis 7 always replicates effects)
 local function ids(entries)
   local seen, list = {}, {}
   for _, entry in ipairs(entries) do
@@ -43,12 +47,21 @@ local function ids(entries)
   table.sort(list, function(a, b) return tonumber(a) < tonumber(b) end)
   return list, seen
 end
+local function clock()
+  local t = redis.call('TIME')
+  return t[1] .. string.format('%06d', t[2])
+end
 local function publish(channel, now, left)
   local online = ids(redis.call('ZRANGEBYSCORE', KEYS[1], now, '+inf'))
   redis.call('PUBLISH', channel, '\\n{"type":"EVENT_TYPE","data":{"online":[' ..
-    table.concat(online, ',') .. '],"left":[' .. table.concat(left, ',') .. ']}}')
+    table.concat(online, ',') .. '],"left":[' .. table.concat(left, ',') .. '],"at":' .. clock() .. '}}')
 end
 """.replace("EVENT_TYPE", PRESENCE_UPDATED)
+# Who is there, and when by Redis's clock (the same clock as the announcements' `at`).
+_SNAPSHOT = """
+local t = redis.call('TIME')
+return {t[1] .. string.format('%06d', t[2]), redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[1], '+inf')}
+"""
 
 # Arrive: ARGV now, entry, lapse time, key TTL, user id. Writes the entry; announces the room
 # when the person was not in it yet. Returns 1 when it announced.
@@ -139,6 +152,12 @@ def _ids(entries) -> set[int]:
 
 def online_in(client: redis.Redis, conversation_id) -> set[int]:
     return online(client, KEY.format(conversation_id))
+
+
+def snapshot(client: redis.Redis, conversation_id) -> tuple[int, list[int]]:
+    """(when by Redis's clock in µs, the ids of who is in the room then, sorted)."""
+    at, entries = client.eval(_SNAPSHOT, 1, KEY.format(conversation_id), time.time())
+    return int(at), sorted(_ids(entries))
 
 
 def settle(client: redis.Redis, key: str, topic: str) -> list[int]:

@@ -3,6 +3,7 @@ reader's choice of summaries, sharing into a conversation, and pictures through 
 
 import io
 import re
+import threading
 
 import pytest
 from PIL import Image
@@ -66,7 +67,8 @@ def test_the_next_cards_come_as_a_fragment_until_the_last_page(client, feed):
 
 
 def test_a_malformed_cursor_shows_the_first_page(client, feed):
-    assert story_titles(client.get("/news?cursor=9999999999999999999999-x").get_data(as_text=True))[0] == "Story 1"
+    for cursor in ("9999999999999999999999-x", "²-1", "１２-3", "-1", "12-"):  # ² and １２ are digits, not ASCII
+        assert story_titles(client.get(f"/news?cursor={cursor}").get_data(as_text=True))[0] == "Story 1", cursor
 
 
 def test_a_cached_page_counts_new_stories_from_the_newest_it_was_made_with(client, feed):
@@ -173,6 +175,29 @@ def test_pictures_come_through_the_proxy_shrunk_and_cached(client, app, fake_fee
     assert client.get(f"/news/images/{ids['Story 3']}").status_code == 404
     page = client.get("/news").get_data(as_text=True)
     assert f'src="/news/images/{ids["Story 1"]}"' in page and picture not in page  # never the publisher's URL
+
+
+def test_readers_asking_at_once_for_a_new_picture_fetch_it_once(app, fake_feeds):
+    picture = fake_feeds.put("/slow.png", png(), "image/png", delay_s=0.5)  # everyone arrives meanwhile
+    configure(app, source("Feed", fake_feeds.put("/f.xml", rss([story(1, image=picture)]))))
+    news_jobs.ingest_news()
+    url = f"/news/images/{db.session.scalar(select(Article.id))}"
+    replies, start = [], threading.Barrier(10)
+
+    def read():
+        with app.app_context():
+            start.wait()
+            replies.append(app.test_client().get(url))
+
+    threads = [threading.Thread(target=read) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert [reply.status_code for reply in replies] == [200] * 10
+    assert len({reply.data for reply in replies}) == 1
+    assert len(fake_feeds.asked("/slow.png")) == 1
 
 
 def test_staff_see_the_news_runs_and_the_cache_counters(client, make_user, feed):

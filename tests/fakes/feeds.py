@@ -3,12 +3,14 @@ images) the way publishers do, ETag / Last-Modified and 304s included, so the ap
 and parsing run unchanged.
 
 Tests put documents at paths with `put(path, body, ...)`: a `delay_s` (a slow feed), a `status`
-(a broken one), `etag` / `last_modified` (answered with 304 when the request carries them back).
+(a broken one), `etag` / `last_modified` (answered with 304 when the request carries them back),
+`encoding` ("gzip": compressed for a client that accepts it, as publishers do).
 `requests` holds (path, headers) of every request. `rss()` and `atom()` write documents from
 item dicts: title, link, guid, date (a datetime, or None for no date), author, category,
 description (raw: it may hold markup, escaped for the XML), image.
 """
 
+import gzip
 import threading
 import time
 from dataclasses import dataclass
@@ -32,6 +34,7 @@ class Document:
     delay_s: float = 0.0
     etag: str = ""
     last_modified: str = ""
+    encoding: str = ""  # "gzip": sent compressed to a client that accepts it; anything else: that header, as is
 
 
 class FakeFeeds:
@@ -84,8 +87,10 @@ class FeedHandler(BaseHTTPRequestHandler):
             time.sleep(document.delay_s)
         if self._not_modified(document):
             return self._send(304, b"", None, document)
-        self._send(document.status, document.body if document.status == 200 else b"error", document.content_type,
-                   document)  # fmt: skip
+        body = document.body if document.status == 200 else b"error"
+        if document.encoding == "gzip" and "gzip" in self.headers.get("Accept-Encoding", ""):
+            body = gzip.compress(body)
+        self._send(document.status, body, document.content_type, document)
 
     def _not_modified(self, document: Document) -> bool:
         if document.etag and self.headers.get("If-None-Match") == document.etag:
@@ -101,6 +106,8 @@ class FeedHandler(BaseHTTPRequestHandler):
                 self.send_header("ETag", document.etag)
             if document and document.last_modified:
                 self.send_header("Last-Modified", document.last_modified)
+            if document and document.encoding and (document.encoding != "gzip" or body[:2] == b"\x1f\x8b"):
+                self.send_header("Content-Encoding", document.encoding)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)

@@ -11,6 +11,7 @@ from blueberry.services import news, news_cache
 from tests.conftest import _config
 from tests.fakes.feeds import rss
 from tests.news import configure, source, story
+from tests.servers import wait_for
 
 
 class CountingLoad:
@@ -78,6 +79,31 @@ def test_nothing_new_leaves_the_version_alone(app, stories, rdb):
     assert rdb.get("bb:news:v:all") == before
 
 
+def test_only_cursors_the_pages_handed_out_are_cached(app, stories, rdb):
+    rdb.flushdb()
+    load = CountingLoad()
+    first = news_cache.page(news.ALL, None, load)
+    made_up = f"{int(time.time() * 1_000_000)}-99999"  # well formed, but no page ever said it
+
+    for _ in range(3):
+        assert titles(news_cache.page(news.ALL, made_up, load)) == ["Story 1", "Story 2", "Story 3"]
+    news_cache.page(news.ALL, first["next"], load)
+    news_cache.page(news.ALL, first["next"], load)
+
+    assert load.calls == 1 + 3 + 1  # the made-up cursor read SQL each time; the real one once
+    assert not [key for key in rdb.scan_iter("bb:news:all:page:*") if key.endswith(made_up)]
+    assert news_cache.stats()["strays"] == 3
+
+
+def test_versions_move_forward_even_if_their_sequence_was_lost(app, stories, rdb):
+    current = int(rdb.get("bb:news:v:all"))
+    rdb.delete("bb:news:vseq:all")  # evicted, say, while the current version stayed
+
+    version = news_cache.write_through(rdb, news.ALL, news.loader(news.ALL))
+
+    assert version == current + 1 and int(rdb.get("bb:news:v:all")) == current + 1
+
+
 def test_fifty_concurrent_misses_fill_once(app, stories, rdb):
     rdb.flushdb()
     load = CountingLoad(delay_s=0.2)  # a slow SQL read: everyone arrives while it runs
@@ -129,7 +155,7 @@ def test_a_filler_that_takes_too_long_does_not_hold_the_others_up(app, stories, 
     slow = CountingLoad(delay_s=0.5)
     filler = threading.Thread(target=lambda: _in_context(app, lambda: news_cache.page(news.ALL, None, slow)))
     filler.start()
-    time.sleep(0.05)
+    assert wait_for(lambda: any(rdb.scan_iter("bb:news:all:fill:*")), 5, every=0.01)  # it holds the lock
     started = time.monotonic()
 
     page = news_cache.page(news.ALL, None, CountingLoad())

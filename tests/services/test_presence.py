@@ -5,7 +5,7 @@ import json
 import threading
 
 from blueberry.realtime.events import conversation_topic
-from blueberry.services.presence import KEY, Presence, settle
+from blueberry.services.presence import KEY, Presence, settle, snapshot
 
 CONFIG = {"PRESENCE_TTL_S": 30, "PRESENCE_GRACE_S": 10, "PRESENCE_BEAT_S": 10}
 
@@ -38,6 +38,7 @@ def test_arrivals_at_once_end_with_everyone_announced(rdb):
             thread.join()
         events = heard(pubsub)
         assert len(events) == 3 and [len(e["online"]) for e in events] == [1, 2, 3], events
+        assert events[0]["at"] < events[1]["at"] < events[2]["at"]  # stamped in the order they went out
         pubsub.close()
 
 
@@ -56,4 +57,19 @@ def test_a_departure_is_announced_once_with_who_stays(rdb):
     for thread in threads:
         thread.join()
     assert sorted(results) == [[], [], [], [2]]
-    assert heard(pubsub) == [{"online": [1], "left": [2]}]
+    (said,) = heard(pubsub)
+    assert (said["online"], said["left"]) == ([1], [2])
+
+
+def test_a_snapshot_is_stamped_after_the_announcements_before_it(rdb):
+    pubsub = rdb.pubsub()
+    pubsub.subscribe(conversation_topic("room"))
+    pubsub.get_message(timeout=1)
+    Presence(rdb, "room", 1, CONFIG).arrive()
+    Presence(rdb, "room", 2, CONFIG).arrive()
+
+    at, online = snapshot(rdb, "room")
+    Presence(rdb, "room", 3, CONFIG).arrive()
+
+    before, before_too, after = heard(pubsub)
+    assert online == [1, 2] and before["at"] < before_too["at"] < at < after["at"]

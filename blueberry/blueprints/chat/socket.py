@@ -37,7 +37,8 @@ from blueberry.realtime.ws import CLOSE_BLOCKED, CLOSE_LEFT, CLOSE_NOT_OPEN, Liv
 from blueberry.services import chat, chat_blocks, chat_system, meeting_chat, meeting_lifecycle, receipts
 from blueberry.services.conversation import group_view
 from blueberry.services.errors import FieldError
-from blueberry.services.presence import Presence, online_in
+from blueberry.services.presence import Presence
+from blueberry.services.presence import snapshot as presence_snapshot
 
 log = logging.getLogger(__name__)
 SEND_WAIT_S = 10.0
@@ -78,6 +79,7 @@ class ConversationConnection(LiveConnection):
         self.undelivered: list[tuple[uuid.UUID, int]] = []  # (id, seq) received here, not yet marked delivered
         self.keepalive_s = current_app.config["WS_KEEPALIVE_S"]
         self.presence: Presence | None = None  # in a meeting's room: who is there
+        self.presence_at = 0  # the time of the newest presence this window was shown (Redis µs)
         self.room: dict | None = None  # in a group: its people (conversation.group_view)
         self.meeting = None
 
@@ -117,9 +119,9 @@ class ConversationConnection(LiveConnection):
         self.presence.arrive()
 
     def _send_presence(self) -> None:
-        """Who is in the room now, to this window only."""
-        online = sorted(online_in(get_redis(), self.conversation_id))
-        self.live.send_event(make_event(PRESENCE_UPDATED, {"online": online, "left": []}))
+        """Who is in the room now, to this window only; announcements made before it are stale."""
+        self.presence_at, online = presence_snapshot(get_redis(), self.conversation_id)
+        self.live.send_event(make_event(PRESENCE_UPDATED, {"online": online, "left": [], "at": self.presence_at}))
 
     def _on_membership(self, said: dict) -> None:
         """Someone joined, left or was removed: this window names the room's people anew, or,
@@ -183,13 +185,7 @@ class ConversationConnection(LiveConnection):
     def on_event(self, event: dict) -> None:
         kind, data = event["type"], event["data"]
         if kind == MESSAGE_NEW:
-            if data["seq"] > self.last_seq + 1:  # published out of order, or after a retry's gap
-                self._replay()  # what lies between is committed already: SQL has it
-            elif self._send_message(data) and data["sender_id"] != self.user_id:
-                self.undelivered.append((uuid.UUID(data["id"]), data["seq"]))
-            said = chat_system.payload(data) if data["type"] == "system" else {}
-            if said.get("event") in chat_system.PERSON_EVENTS:
-                self._on_membership(said)
+            self._on_message(data)
         elif kind == RECEIPT_UPDATED:  # for the senders: my own receipts tell me nothing
             if data.get("user_id") != self.user_id and not (self.hide_reads and data.get("status") == "read"):
                 self.live.send_event(make_event(kind, data))
@@ -199,10 +195,26 @@ class ConversationConnection(LiveConnection):
         elif kind == READ_POSITION:
             if data.get("user_id") != self.user_id and not self.hide_reads:
                 self.live.send_event(make_event(kind, data))
-        elif kind in (MESSAGE_DELETED, MEETING_STATE, PRESENCE_UPDATED, MESSAGE_PINNED):
+        elif kind == PRESENCE_UPDATED:
+            self._on_presence(data)
+        elif kind in (MESSAGE_DELETED, MEETING_STATE, MESSAGE_PINNED):
             self.live.send_event(make_event(kind, data))
         elif kind == CONVERSATION_BLOCKED:
             self._on_block(data)
+
+    def _on_message(self, data: dict) -> None:
+        if data["seq"] > self.last_seq + 1:  # published out of order, or after a retry's gap
+            self._replay()  # what lies between is committed already: SQL has it
+        elif self._send_message(data) and data["sender_id"] != self.user_id:
+            self.undelivered.append((uuid.UUID(data["id"]), data["seq"]))
+        said = chat_system.payload(data) if data["type"] == "system" else {}
+        if said.get("event") in chat_system.PERSON_EVENTS:
+            self._on_membership(said)
+
+    def _on_presence(self, data: dict) -> None:
+        if data.get("at", 0) > self.presence_at:  # else older than what this window was shown
+            self.presence_at = data.get("at", 0)
+            self.live.send_event(make_event(PRESENCE_UPDATED, data))
 
     def _on_block(self, data: dict) -> None:
         """A block between two members: in a direct conversation the blocked person's window
