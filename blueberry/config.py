@@ -236,6 +236,9 @@ class Config:
     NEWS_CACHE_TTL_S = int(os.environ.get("NEWS_CACHE_TTL_S", "600"))
     NEWS_CACHE_WARM_PAGES = int(os.environ.get("NEWS_CACHE_WARM_PAGES", "2"))  # written by ingestion
     NEWS_CACHE_WAIT_S = float(os.environ.get("NEWS_CACHE_WAIT_S", "0.5"))  # for another request's fill
+    # /news/stream needs no session: how often one address may open it (a page opens one, and
+    # reconnects after an outage with a growing pause).
+    NEWS_STREAM_LIMIT = os.environ.get("NEWS_STREAM_LIMIT", "60 per minute")
     NEWS_IMAGE_MAX_BYTES = int(os.environ.get("NEWS_IMAGE_MAX_BYTES", str(3 * 1024 * 1024)))
     NEWS_IMAGE_TIMEOUT_S = float(os.environ.get("NEWS_IMAGE_TIMEOUT_S", "5"))
 

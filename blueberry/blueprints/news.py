@@ -16,7 +16,7 @@ from flask_login import current_user, login_required
 
 from blueberry import timefmt
 from blueberry.errors import render_error
-from blueberry.extensions import db, get_redis
+from blueberry.extensions import db, get_redis, limiter
 from blueberry.htmx import add_vary_hx_request, go, is_htmx
 from blueberry.inputs import text_int
 from blueberry.models import Article
@@ -97,6 +97,7 @@ def article(article_id: int):
 
 
 @bp.get("/news/stream")
+@limiter.limit(lambda: current_app.config["NEWS_STREAM_LIMIT"])
 def stream():
     """SSE: "N new stories" for a list page, counted from the newest story it showed
     (`after_id`). Public: news is not anyone's own, so no session is needed."""
