@@ -79,10 +79,9 @@ def index():
     page = news_cache.page(scope, cursor, news.loader(scope))
     context = {"scope": scope, "cards": _shown(page["cards"]), "next_cursor": page["next"],
                "categories": news_categories.CATEGORIES, "cursor": cursor}  # fmt: skip
-    if is_htmx() and cursor:
-        return render_template("news/_cards.html", **context)
-    newest = page.get("newest")  # None: a page cached before pages carried it
-    context["newest_id"] = news.newest_id() if newest is None else newest
+    if cursor:  # a later page: its cards for htmx, else a page of its own (with no stream)
+        return render_template("news/_cards.html" if is_htmx() else "news/index.html", **context)
+    context["newest_id"] = page["newest"]  # read with the first page's cards: its stream counts from it
     if is_htmx() and request.headers.get("HX-Target") == "news-feed":
         return render_template("news/_feed.html", **context)
     return render_template("news/index.html", **context)

@@ -55,13 +55,13 @@ local at = version .. ':' .. ARGV[2]
 local page = redis.call('GET', ARGV[1] .. 'page:' .. at)
 redis.call('HINCRBY', KEYS[2], page and 'hits' or 'misses', 1)
 if page then return {version, page, 0} end
-if ARGV[2] ~= 'top' and redis.call('SISMEMBER', ARGV[1] .. 'next:' .. version, ARGV[2]) == 0 then
+if ARGV[2] ~= 'FIRST' and redis.call('SISMEMBER', ARGV[1] .. 'next:' .. version, ARGV[2]) == 0 then
   redis.call('HINCRBY', KEYS[2], 'strays', 1)
   return {version, false, -1}
 end
 local locked = redis.call('SET', ARGV[1] .. 'fill:' .. at, '1', 'NX', 'PX', ARGV[3])
 return {version, false, locked and 1 or 0}
-"""
+""".replace("FIRST", FIRST)
 # KEYS: version key, version sequence key. A new version, after both the last one handed out
 # and the current one (should the sequence have been lost, versions still move forward).
 _NEXT_VERSION = """
