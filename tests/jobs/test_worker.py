@@ -73,17 +73,22 @@ def test_ingestion_has_a_worker_of_its_own_nicer_than_the_web(app, redis_server,
             assert job.get_status() == "finished", job.exc_info
         assert ingest.return_value() == min(base + 7, 19)
         assert default.return_value() == base
-        if Path("/proc/self/autogroup").exists():
-            assert _autogroup_nice(processes[0].pid) == min(_autogroup_nice(os.getpid()) + 7, 19)
-            assert _autogroup_nice(processes[1].pid) == _autogroup_nice(os.getpid())
+        own = _autogroup_nice(os.getpid())
+        if own is not None:  # the kernel schedules by autogroups here
+            assert _autogroup_nice(processes[0].pid) == min(own + 7, 19)
+            assert _autogroup_nice(processes[1].pid) == own
     finally:
         for process in processes:
             process.terminate()
             process.wait(timeout=15)
 
 
-def _autogroup_nice(pid: int) -> int:
-    return int(Path(f"/proc/{pid}/autogroup").read_text().split()[-1])
+def _autogroup_nice(pid: int) -> int | None:
+    """The autogroup's niceness, or None where there is none: the file is missing without
+    autogroups, and empty for a task whose cgroup, not an autogroup, decides its share."""
+    path = Path(f"/proc/{pid}/autogroup")
+    words = path.read_text().split() if path.exists() else []
+    return int(words[-1]) if words else None
 
 
 def test_alarms_and_ai_have_workers_of_their_own_that_do_not_fork(app, redis_server, database_url):
