@@ -239,6 +239,8 @@ class Config:
     # /news/stream needs no session: how often one address may open it (a page opens one, and
     # reconnects after an outage with a growing pause).
     NEWS_STREAM_LIMIT = os.environ.get("NEWS_STREAM_LIMIT", "60 per minute")
+    # ... and how many it may hold open at once (an office or a carrier's NAT shares an address).
+    NEWS_STREAMS_PER_ADDRESS = int(os.environ.get("NEWS_STREAMS_PER_ADDRESS", "50"))
     NEWS_IMAGE_MAX_BYTES = int(os.environ.get("NEWS_IMAGE_MAX_BYTES", str(3 * 1024 * 1024)))
     NEWS_IMAGE_TIMEOUT_S = float(os.environ.get("NEWS_IMAGE_TIMEOUT_S", "5"))
 

@@ -34,7 +34,8 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def _client_ip() -> str:
+def client_ip() -> str:
+    """The request's address, as the rate limits count it."""
     return request.remote_addr or "unknown"
 
 
@@ -43,7 +44,7 @@ migrate = Migrate()
 login_manager = LoginManager()
 sock = Sock()
 csrf = CSRFProtect()
-limiter = Limiter(key_func=_client_ip)
+limiter = Limiter(key_func=client_ip)
 babel = Babel()
 
 

@@ -16,7 +16,7 @@ from flask_login import current_user, login_required
 
 from blueberry import timefmt
 from blueberry.errors import render_error
-from blueberry.extensions import db, get_redis, limiter
+from blueberry.extensions import client_ip, db, get_redis, limiter
 from blueberry.htmx import add_vary_hx_request, go, is_htmx
 from blueberry.inputs import text_int
 from blueberry.models import Article
@@ -26,6 +26,7 @@ from blueberry.realtime.hub import get_hub
 from blueberry.realtime.sse import as_json, event_stream
 from blueberry.services import chat, news, news_cache, news_categories, news_images, news_share
 from blueberry.services.errors import FieldError
+from blueberry.services.news_streams import NewsStreamSlot
 
 bp = Blueprint("news", __name__)
 bp.after_request(add_vary_hx_request)
@@ -99,13 +100,16 @@ def article(article_id: int):
 @limiter.limit(lambda: current_app.config["NEWS_STREAM_LIMIT"])
 def stream():
     """SSE: "N new stories" for a list page, counted from the newest story it showed
-    (`after_id`). Public: news is not anyone's own, so no session is needed."""
-    scope = _scope()
-    counter = NewStories(scope, text_int(request.args.get("after_id")) or 0)
+    (`after_id`). Public: news is not anyone's own, so no session is needed; an address holds
+    at most NEWS_STREAMS_PER_ADDRESS open (429 beyond, and the browser tries again later)."""
+    counter = NewStories(_scope(), text_int(request.args.get("after_id")) or 0)
+    slot = NewsStreamSlot(client_ip())
+    if not slot.take(current_app.config["NEWS_STREAMS_PER_ADDRESS"]):
+        abort(429)
     db.session.remove()  # a stream holds no database connection while it waits
     render = as_json if request.args.get("format") == "json" else counter.render
     feed = Feed(get_hub(), get_redis(), [NEWS_TOPIC], Cursor(), counter.catch_up)
-    return event_stream(feed, render, None, current_app.config["SSE_KEEPALIVE_S"])
+    return event_stream(feed, render, slot, current_app.config["SSE_KEEPALIVE_S"])
 
 
 class NewStories:

@@ -14,7 +14,7 @@ from flask import Response, stream_with_context
 
 from blueberry.realtime.events import SERVER_RESTARTING, SESSION_ENDED
 from blueberry.realtime.feed import KEEPALIVE, Feed
-from blueberry.services.online import Online
+from blueberry.services.online import Entry
 
 # Browsers reconnect after this many milliseconds when a stream drops.
 RETRY_MS = 2000
@@ -39,12 +39,12 @@ def as_json(event: dict) -> str:
     return json.dumps(public, separators=(",", ":"), default=str)
 
 
-def _messages(feed: Feed, render: Render, keepalive_s: float, online: Online | None) -> Iterator[str]:
+def _messages(feed: Feed, render: Render, keepalive_s: float, entry: Entry | None) -> Iterator[str]:
     yield f": connected\nretry: {RETRY_MS}\n\n"
-    with feed, _counted(online):
+    with feed, _counted(entry):
         for event in _events(feed, keepalive_s):
-            if online:
-                online.beat()
+            if entry:
+                entry.beat()
             if event["type"] == SERVER_RESTARTING:
                 return  # the browser reconnects (to another process) with its Last-Event-ID
             if event["type"] == KEEPALIVE:
@@ -56,17 +56,17 @@ def _messages(feed: Feed, render: Render, keepalive_s: float, online: Online | N
 
 
 @contextlib.contextmanager
-def _counted(online: Online | None) -> Iterator[None]:
-    """The user counts as online while the stream is open (services/online.py); a public stream
-    (None) counts nobody."""
-    if online is None:
+def _counted(entry: Entry | None) -> Iterator[None]:
+    """The stream's entry stays while the stream is open (services/online.py): a user's stream
+    counts them as online, the public news stream holds one of its address's slots."""
+    if entry is None:
         yield
         return
-    online.arrive()
+    entry.arrive()
     try:
         yield
     finally:
-        online.depart()
+        entry.depart()
 
 
 def _events(feed: Feed, keepalive_s: float) -> Iterator[dict]:
@@ -81,9 +81,9 @@ def ended_stream(render: Render) -> Response:
     return _response(iter([body]))
 
 
-def event_stream(feed: Feed, render: Render, online: Online | None, keepalive_s: float = 15.0) -> Response:
-    """The streaming response for `feed`, rendered per event by `render`."""
-    return _response(_messages(feed, render, keepalive_s, online))
+def event_stream(feed: Feed, render: Render, entry: Entry | None, keepalive_s: float = 15.0) -> Response:
+    """The streaming response for `feed`, rendered per event by `render`, holding `entry` while open."""
+    return _response(_messages(feed, render, keepalive_s, entry))
 
 
 def _response(body: Iterator[str]) -> Response:

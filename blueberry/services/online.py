@@ -19,13 +19,13 @@ from blueberry.extensions import get_redis
 KEY = "bb:online:{}"
 
 
-class Online:
-    """One connection's entry (all calls are best effort: without Redis nobody counts as online,
-    which errs toward sending the email)."""
+class Entry:
+    """One connection's entry in a sorted set of entries that lapse unless refreshed (all calls
+    are best effort: without Redis the entry is simply not there)."""
 
-    def __init__(self, user_id: int):
+    def __init__(self, key: str):
         config = current_app.config
-        self.client, self.key = get_redis(), KEY.format(user_id)
+        self.client, self.key = get_redis(), key
         self.entry, self.ttl_s, self.beat_s = uuid.uuid4().hex, config["ONLINE_TTL_S"], config["ONLINE_BEAT_S"]
         self.beaten = 0.0
 
@@ -49,6 +49,14 @@ class Online:
             pipe.zremrangebyscore(self.key, "-inf", now)  # lapsed ones of crashed workers
             pipe.expire(self.key, int(self.ttl_s) + 60)
             pipe.execute()
+
+
+class Online(Entry):
+    """A user's connection: without Redis nobody counts as online, which errs toward sending
+    the email."""
+
+    def __init__(self, user_id: int):
+        super().__init__(KEY.format(user_id))
 
 
 def online_ids(user_ids: list[int]) -> set[int]:
