@@ -4,7 +4,7 @@ filters, in the reader's time zone and language (flask-babel's selectors: the us
 Values are aware datetimes or the ISO strings events carry (`message.new`'s `created_at`)."""
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import lru_cache
 
 from babel import Locale, dates
@@ -76,6 +76,8 @@ def _list_time(value: str, clock: ReaderClock) -> str:
 
 
 def _local(moment: datetime, zone) -> datetime:
+    if moment.tzinfo is None:  # naive times are UTC here, as flask-babel reads them
+        moment = moment.replace(tzinfo=UTC)
     return zone.normalize(moment.astimezone(zone)) if hasattr(zone, "normalize") else moment.astimezone(zone)
 
 

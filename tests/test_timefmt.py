@@ -2,6 +2,7 @@
 "Yesterday", this year's date, an older date. Its texts are remembered across requests, so a
 reader in another language or zone must get their own, not the first reader's."""
 
+import time
 from datetime import UTC, date, datetime
 
 import pytz
@@ -32,6 +33,16 @@ def test_each_branch_in_english_and_korean():
         "1월 1일",
         "19. 3. 9.",
     ]
+
+
+def test_a_naive_time_is_read_as_utc_whatever_the_machines_zone(monkeypatch):
+    monkeypatch.setenv("TZ", "America/Los_Angeles")
+    time.tzset()
+    try:
+        assert clock("en").list_time("2026-12-02T16:05:00") == "1:05\u202fAM"  # 1:05 on 3 December in Seoul
+    finally:
+        monkeypatch.undo()
+        time.tzset()
 
 
 def test_the_remembered_text_belongs_to_the_readers_zone_and_language():

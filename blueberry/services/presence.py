@@ -29,11 +29,20 @@ from blueberry.realtime.events import PRESENCE_UPDATED, conversation_topic
 
 KEY = "bb:presence:{}"
 
+# Redis's clock in µs: the announcements' `at` and a snapshot's time, comparable to each other.
+_CLOCK = """
+local function clock()
+  local t = redis.call('TIME')
+  return t[1] .. string.format('%06d', t[2])
+end
+"""
 # Both scripts publish from inside Redis, in the same atomic step as the change they describe:
 # published from Python afterwards, two changes at once could go out in the other order, and a
 # room would hear "Mina and Ara" after "Mina, Ara and Jun" with nobody said to have left.
 # A published message is `<stream id>\n<event JSON>` (no stream for conversation topics).
-_ANNOUNCE = """
+_ANNOUNCE = (
+    _CLOCK
+    + """
 redis.replicate_commands()  -- Redis 6: TIME among writes (Redis 7 always replicates effects)
 local function ids(entries)
   local seen, list = {}, {}
@@ -47,21 +56,20 @@ local function ids(entries)
   table.sort(list, function(a, b) return tonumber(a) < tonumber(b) end)
   return list, seen
 end
-local function clock()
-  local t = redis.call('TIME')
-  return t[1] .. string.format('%06d', t[2])
-end
 local function publish(channel, now, left)
   local online = ids(redis.call('ZRANGEBYSCORE', KEYS[1], now, '+inf'))
   redis.call('PUBLISH', channel, '\\n{"type":"EVENT_TYPE","data":{"online":[' ..
     table.concat(online, ',') .. '],"left":[' .. table.concat(left, ',') .. '],"at":' .. clock() .. '}}')
 end
 """.replace("EVENT_TYPE", PRESENCE_UPDATED)
-# Who is there, and when by Redis's clock (the same clock as the announcements' `at`).
-_SNAPSHOT = """
-local t = redis.call('TIME')
-return {t[1] .. string.format('%06d', t[2]), redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[1], '+inf')}
+)
+# Who is there, and when by Redis's clock.
+_SNAPSHOT = (
+    _CLOCK
+    + """
+return {clock(), redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[1], '+inf')}
 """
+)
 
 # Arrive: ARGV now, entry, lapse time, key TTL, user id. Writes the entry; announces the room
 # when the person was not in it yet. Returns 1 when it announced.
